@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace BallOrleans.Grains.Hosting;
+
+/// <summary>Where a silo sits in the cluster (section <c>Orleans</c>).</summary>
+public sealed class BallClusterOptions
+{
+    public const string Section = "Orleans";
+
+    /// <summary>Silos and clients with the same ClusterId form one cluster.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9._-]{1,64}$")]
+    public string ClusterId { get; set; } = "ball";
+
+    /// <summary>Names the stored state. Never change it on a live database: the rows are keyed by it.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9._-]{1,64}$")]
+    public string ServiceId { get; set; } = "ball-orleans";
+
+    /// <summary>Silo-to-silo port.</summary>
+    [Range(1, 65535)]
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port that Orleans clients (a separate web tier) connect to.</summary>
+    [Range(1, 65535)]
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos reach this one at; default 127.0.0.1 (one machine).</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using BallOrleans.Grains.Storage;
+using BallOrleans.Grains.Visitors;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Storage;
+
+namespace BallOrleans.Grains.Hosting;
+
+/// <summary>The one place a silo is configured, for the standalone Silo, the web co-host and tests.</summary>
+public static class BallSilo
+{
+    /// <summary>Grains, their PostgreSQL storage and the schema migration, plus ADO.NET clustering.</summary>
+    public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration) =>
+        silo.AddBallGrains(configuration).UseBallCluster(configuration);
+
+    /// <summary>Grains and storage only: tests bring their own (in-process) clustering.</summary>
+    public static ISiloBuilder AddBallGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var services = silo.Services;
+        services.AddBallDatabase(configuration);
+        services.AddOptions<ColorWeightsOptions>()
+            .Bind(configuration.GetSection(ColorWeightsOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.TotalWeight > 0, "Ball:RedWeight + Ball:BlueWeight must be above zero")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ColorAssignment>();
+        services.TryAddSingleton<IVisitObserver, NoVisitObserver>();
+        services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
+
+        silo.AddAdoNetGrainStorage(StorageNames.Visitors, options => options
+            .Configure<NpgsqlDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
+            {
+                o.Invariant = "Npgsql";
+                o.DataSource = dataSource;
+                o.GrainStorageSerializer = serializer;
+            }));
+        return silo;
+    }
+
+    /// <summary>Cluster identity, endpoints and ADO.NET membership on the same database.</summary>
+    public static ISiloBuilder UseBallCluster(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = BindClusterOptions(silo.Services, configuration);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        if (!IPAddress.TryParse(cluster.AdvertisedAddress, out var advertised))
+        {
+            throw new OptionsValidationException(BallClusterOptions.Section, typeof(BallClusterOptions),
+                [$"Orleans:AdvertisedAddress must be an IP address, not '{cluster.AdvertisedAddress}'"]);
+        }
+
+        silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+        var connectionString = PostgresConnection.Resolve(configuration);
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = connectionString;
+        });
+        return silo;
+    }
+
+    /// <summary>One pooled data source for everything that talks to PostgreSQL in this process.</summary>
+    public static IServiceCollection AddBallDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(PostgresConnection.Resolve(configuration)).Build());
+        services.TryAddSingleton<SchemaMigrator>();
+        return services;
+    }
+
+    internal static BallClusterOptions BindClusterOptions(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BallClusterOptions>()
+            .Bind(configuration.GetSection(BallClusterOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var options = configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions();
+        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
+        {
+            throw new OptionsValidationException(BallClusterOptions.Section, typeof(BallClusterOptions),
+                errors.Select(e => $"Orleans: {e.ErrorMessage}"));
+        }
+
+        return options;
+    }
+}

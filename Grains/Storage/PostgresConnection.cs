@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace BallOrleans.Grains.Storage;
+
+/// <summary>Finds the PostgreSQL connection string: <c>ConnectionStrings:Postgres</c>, else the PG* variables.</summary>
+public static class PostgresConnection
+{
+    public const string ConfigKey = "Postgres";
+
+    /// <summary>The connection string, or null with <paramref name="problem"/> saying what is missing.</summary>
+    public static string? TryResolve(IConfiguration configuration, out string? problem)
+    {
+        problem = null;
+        var configured = configuration.GetConnectionString(ConfigKey);
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = string.IsNullOrWhiteSpace(configured) ? FromPgEnvironment() : new NpgsqlConnectionStringBuilder(configured);
+        }
+        catch (ArgumentException ex)
+        {
+            problem = $"ConnectionStrings__Postgres is not a valid Npgsql connection string: {ex.Message}";
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(builder.Host))
+        {
+            problem = "No database configured: set ConnectionStrings__Postgres (or PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).";
+            return null;
+        }
+
+        ApplyDefaults(builder);
+        return builder.ConnectionString;
+    }
+
+    public static string Resolve(IConfiguration configuration) =>
+        TryResolve(configuration, out var problem) ?? throw new InvalidOperationException(problem);
+
+    // The standard libpq variables, so that `pg_virtualenv` and friends just work.
+    private static NpgsqlConnectionStringBuilder FromPgEnvironment()
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        var host = Environment.GetEnvironmentVariable("PGHOST");
+        if (string.IsNullOrWhiteSpace(host))
+        {
+            return builder;
+        }
+
+        builder.Host = host;
+        if (int.TryParse(Environment.GetEnvironmentVariable("PGPORT"), out var port))
+        {
+            builder.Port = port;
+        }
+
+        builder.Username = Environment.GetEnvironmentVariable("PGUSER") ?? Environment.UserName;
+        builder.Password = Environment.GetEnvironmentVariable("PGPASSWORD");
+        builder.Database = Environment.GetEnvironmentVariable("PGDATABASE") ?? builder.Username;
+        return builder;
+    }
+
+    // Defaults that matter on the visit path, each overridable in the connection string:
+    // prepared statements for the handful of queries we repeat, and no session reset each time
+    // a pooled connection is handed back (we never change session state).
+    private static void ApplyDefaults(NpgsqlConnectionStringBuilder builder)
+    {
+        if (!builder.ContainsKey(nameof(builder.MaxAutoPrepare)) || builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 32;
+        }
+
+        if (!builder.ContainsKey(nameof(builder.NoResetOnClose)))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+        {
+            builder.ApplicationName = "ball-orleans";
+        }
+    }
+}

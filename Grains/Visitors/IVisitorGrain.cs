@@ -1,0 +1,24 @@
+using Orleans.Concurrency;
+
+namespace BallOrleans.Grains.Visitors;
+
+/// <summary>One visitor, keyed by the id in their cookie (see <see cref="VisitorId"/>).</summary>
+[Alias("ball.IVisitorGrain")]
+public interface IVisitorGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Counts one view and returns what to show, once the count is durable. With
+    /// <paramref name="firstVisit"/> false, an id that has no stored state is answered with
+    /// <see cref="VisitResult.Unknown"/> and nothing is stored.
+    /// </summary>
+    [Alias("Visit")]
+    Task<VisitResult> VisitAsync(bool firstVisit);
+
+    /// <summary>What the visitor would be shown, without counting a view.</summary>
+    [Alias("Peek"), ReadOnly]
+    Task<VisitResult> PeekAsync();
+
+    /// <summary>The whole stored state (null when the visitor is unknown); for tests and tools.</summary>
+    [Alias("GetState"), ReadOnly]
+    Task<VisitorState?> GetStateAsync();
+}

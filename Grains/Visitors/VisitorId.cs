@@ -1,0 +1,66 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+
+namespace BallOrleans.Grains.Visitors;
+
+/// <summary>
+/// Visitor ids: 128 random bits, written as 22 characters of unpadded base64url.
+/// </summary>
+/// <remarks>
+/// The id is also the grain key. Orleans' ADO.NET storage reads a key that parses as a hex
+/// integer or a Guid as that number, so "020235" and "20235" would share a row. A 22-character
+/// key never fits a long or a 32-digit Guid, and an id made only of digits is never minted.
+/// </remarks>
+public static class VisitorId
+{
+    public const int Length = 22;
+    private const int Bytes = 16;
+
+    /// <summary>A fresh id from the cryptographic random generator.</summary>
+    public static string NewId()
+    {
+        Span<byte> bytes = stackalloc byte[Bytes];
+        while (true)
+        {
+            RandomNumberGenerator.Fill(bytes);
+            var id = Base64Url.EncodeToString(bytes);
+            if (!IsAllDigits(id))
+            {
+                return id;
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="value"/> is exactly an id this service could have minted.</summary>
+    public static bool IsWellFormed(ReadOnlySpan<char> value)
+    {
+        if (value.Length != Length || IsAllDigits(value))
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[Bytes + 2];
+        if (!Base64Url.TryDecodeFromChars(value, bytes, out var written) || written != Bytes)
+        {
+            return false;
+        }
+
+        // 22 characters carry 132 bits; only the encoding whose 4 spare bits are zero is ours,
+        // so each id has one spelling (and one grain).
+        Span<char> canonical = stackalloc char[Length];
+        return Base64Url.TryEncodeToChars(bytes[..Bytes], canonical, out _) && value.SequenceEqual(canonical);
+    }
+
+    private static bool IsAllDigits(ReadOnlySpan<char> value)
+    {
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,26 @@
+using System.Text;
+using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Visits;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace BallOrleans.Web.Hosting;
+
+/// <summary>Services of the web tier itself.</summary>
+public static class WebServices
+{
+    public static IServiceCollection AddBallWeb(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
+        services.TryAddSingleton<ColorAssignment>();
+        services.AddSingleton<VisitService>();
+        services.Configure<KestrelServerOptions>(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Any byte may arrive in a Cookie header. Decoding them as Latin-1 instead of refusing
+            // the request lets a mangled cookie get what any bad cookie gets: a fresh visitor.
+            kestrel.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
+        });
+        return services;
+    }
+}

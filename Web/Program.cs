@@ -1,0 +1,31 @@
+using BallOrleans.Grains.Storage;
+using BallOrleans.Grains.Visitors;
+using BallOrleans.Web;
+using BallOrleans.Web.Hosting;
+using BallOrleans.Web.Visits;
+
+var builder = WebApplication.CreateBuilder(args);
+
+if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
+{
+    Console.Error.WriteLine($"ball: {problem}");
+    return 2;
+}
+
+if (args.FirstOrDefault() is { } command && !command.StartsWith('-'))
+{
+    return await Commands.RunAsync(command, builder);
+}
+
+builder.AddBallOrleans();
+builder.Services.AddBallWeb(builder.Configuration);
+
+var app = builder.Build();
+app.UseSecurityHeaders();
+app.UseStaticFiles();
+app.MapVisitEndpoints();
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, named so tests can host the app with WebApplicationFactory.</summary>
+public partial class Program;

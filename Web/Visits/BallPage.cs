@@ -1,0 +1,45 @@
+using System.Globalization;
+using BallOrleans.Grains.Visitors;
+
+namespace BallOrleans.Web.Visits;
+
+/// <summary>The HTML of the ball page. Self-contained: an inline SVG and one local stylesheet.</summary>
+public static class BallPage
+{
+    public static string Render(BallColor color, long views, bool counted)
+    {
+        var name = color.Name();
+        var (light, dark) = color == BallColor.Red ? ("#ff8a80", "#c62828") : ("#82b1ff", "#1565c0");
+        var times = views == 1 ? "1 time" : $"{views.ToString(CultureInfo.InvariantCulture)} times";
+        var caption = counted || views > 0
+            ? $"You have seen the <strong>{name}</strong> ball {times}."
+            : $"This is the <strong>{name}</strong> ball.";
+        return $"""
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>The {name} ball</title>
+            <link rel="stylesheet" href="/site.css">
+            </head>
+            <body>
+            <main>
+            <figure class="ball" id="ball" data-color="{name}" data-views="{views.ToString(CultureInfo.InvariantCulture)}">
+            <svg viewBox="0 0 200 200" role="img" aria-label="A {name} ball"><defs><radialGradient id="shade" cx="35%" cy="30%" r="75%"><stop offset="0%" stop-color="{light}"/><stop offset="100%" stop-color="{dark}"/></radialGradient></defs><circle cx="100" cy="100" r="92" fill="url(#shade)"/></svg>
+            </figure>
+            <p class="caption" id="caption">{caption}</p>
+            </main>
+            </body>
+            </html>
+            """;
+    }
+
+    public static string Unavailable() => """
+        <!doctype html>
+        <html lang="en">
+        <head><meta charset="utf-8"><title>Back in a moment</title><link rel="stylesheet" href="/site.css"></head>
+        <body><main><p class="caption">We could not keep track of your ball just now.</p><p class="notice">Please reload in a moment.</p></main></body>
+        </html>
+        """;
+}

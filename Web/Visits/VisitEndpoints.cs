@@ -1,0 +1,36 @@
+namespace BallOrleans.Web.Visits;
+
+/// <summary>The ball page: <c>GET /</c> counts a view, <c>HEAD /</c> only shows it.</summary>
+public static class VisitEndpoints
+{
+    public static IEndpointRouteBuilder MapVisitEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], ShowBallAsync)
+            .WithName("Ball");
+        return app;
+    }
+
+    private static async Task<IResult> ShowBallAsync(HttpContext context, VisitService visits, ILoggerFactory loggers)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        PageVisit visit;
+        try
+        {
+            visit = await visits.VisitAsync(VisitorCookie.Read(context.Request), VisitCounting.Counts(context.Request));
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Storage or cluster trouble: the view was not counted, and the visitor is told so.
+            loggers.CreateLogger(typeof(VisitEndpoints)).LogWarning(ex, "Visit not recorded");
+            context.Response.Headers.RetryAfter = "1";
+            return Results.Content(BallPage.Unavailable(), "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        if (visit.NewVisitorId is { } id)
+        {
+            VisitorCookie.Write(context.Response, id, secure: context.Request.IsHttps);
+        }
+
+        return Results.Content(BallPage.Render(visit.Color, visit.Views, visit.Counted), "text/html; charset=utf-8");
+    }
+}
