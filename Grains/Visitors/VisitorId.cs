@@ -39,16 +39,11 @@ public static class VisitorId
             return false;
         }
 
-        Span<byte> bytes = stackalloc byte[Bytes + 2];
-        if (!Base64Url.TryDecodeFromChars(value, bytes, out var written) || written != Bytes)
-        {
-            return false;
-        }
-
-        // 22 characters carry 132 bits; only the encoding whose 4 spare bits are zero is ours,
-        // so each id has one spelling (and one grain).
-        Span<char> canonical = stackalloc char[Length];
-        return Base64Url.TryEncodeToChars(bytes[..Bytes], canonical, out _) && value.SequenceEqual(canonical);
+        // 22 characters carry 132 bits; only the spelling whose 4 spare bits are zero is ours,
+        // so each id has one spelling (and one grain). Those last characters are A, Q, g and w.
+        return Base64Url.IsValid(value, out var decodedLength)
+            && decodedLength == Bytes
+            && value[^1] is 'A' or 'Q' or 'g' or 'w';
     }
 
     private static bool IsAllDigits(ReadOnlySpan<char> value)

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace BallOrleans.Tests.Infrastructure;
+
+/// <summary>
+/// A real PostgreSQL for the whole test run, started through the same script developers use
+/// (<c>deploy/local/postgres.sh</c>) in a temporary folder, on a free loopback port. Each test
+/// class asks for a database of its own, so classes never see each other's rows.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"ball-test-pg-{Environment.ProcessId}");
+    private string _adminConnectionString = "";
+    private int _databases;
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort();
+        // fsync off: these tests check what the application writes, not what survives a power cut.
+        var output = await RunScriptAsync("start", _directory, port.ToString(), "--no-fsync");
+        _adminConnectionString = new NpgsqlConnectionStringBuilder(output.Trim()) { Database = "postgres" }.ConnectionString;
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await RunScriptAsync("stop", _directory);
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS to clean: a stray file must not fail the run.
+        }
+    }
+
+    /// <summary>A fresh, empty database; returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string purpose)
+    {
+        var name = $"t{Interlocked.Increment(ref _databases)}_{new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(40).ToArray())}";
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "BallOrleans.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("BallOrleans.sln not found above the test binaries");
+    }
+
+    private static async Task<string> RunScriptAsync(params string[] args)
+    {
+        var script = Path.Combine(RepositoryRoot(), "deploy", "local", "postgres.sh");
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"postgres.sh {string.Join(' ', args)} failed: {await stderr}");
+        }
+
+        return await stdout;
+    }
+}
+
+/// <summary>All tests that use PostgreSQL share one server.</summary>
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "postgres";
+}

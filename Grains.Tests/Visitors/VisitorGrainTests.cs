@@ -1,0 +1,158 @@
+using BallOrleans.Grains.Visitors;
+using BallOrleans.Tests.Infrastructure;
+using Npgsql;
+
+namespace BallOrleans.Tests.Visitors;
+
+[Collection(PostgresCollection.Name)]
+public sealed class VisitorGrainTests(PostgresServer postgres)
+{
+    [Fact]
+    public async Task Returning_visitor_sees_the_same_color_with_exact_counts()
+    {
+        await using var cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("returning"));
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
+
+        var first = (await visitor.VisitAsync(firstVisit: true)).View!;
+        var second = (await visitor.VisitAsync(firstVisit: false)).View!;
+        var third = (await visitor.VisitAsync(firstVisit: false)).View!;
+
+        Assert.Equal([1L, 2L, 3L], [first.Views, second.Views, third.Views]);
+        Assert.Equal(first.Color, second.Color);
+        Assert.Equal(first.Color, third.Color);
+    }
+
+    [Fact]
+    public async Task Color_and_counts_survive_a_silo_restart()
+    {
+        var database = await postgres.CreateDatabaseAsync("restart");
+        var ids = Enumerable.Range(0, 20).Select(_ => VisitorId.NewId()).ToList();
+        var before = new Dictionary<string, VisitorView>();
+        await using (var cluster = await TestClusters.StartAsync(database))
+        {
+            foreach (var id in ids)
+            {
+                var grain = cluster.Client.GetGrain<IVisitorGrain>(id);
+                await grain.VisitAsync(firstVisit: true);
+                before[id] = (await grain.VisitAsync(firstVisit: false)).View!;
+            }
+
+            await cluster.StopAllSilosAsync();
+        }
+
+        await using var restarted = await TestClusters.StartAsync(database);
+        foreach (var id in ids)
+        {
+            var after = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false)).View!;
+            Assert.Equal(before[id].Color, after.Color);
+            Assert.Equal(3, after.Views);
+            Assert.Equal(before[id].FirstSeen, after.FirstSeen);
+        }
+    }
+
+    [Fact]
+    public async Task A_thousand_concurrent_visits_with_one_cookie_add_exactly_a_thousand_views()
+    {
+        var database = await postgres.CreateDatabaseAsync("concurrent");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        await visitor.VisitAsync(firstVisit: true);
+
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => visitor.VisitAsync(firstVisit: false)));
+
+        var state = (await visitor.GetStateAsync())!;
+        Assert.Equal(1001, state.TotalViews);
+        Assert.Equal(1001, await StoredViewsAsync(database, id));
+    }
+
+    [Fact]
+    public async Task An_id_that_was_never_minted_is_unknown_and_stores_nothing()
+    {
+        var database = await postgres.CreateDatabaseAsync("unknown");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var id = VisitorId.NewId();
+
+        var result = await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false);
+
+        Assert.True(result.IsUnknown);
+        Assert.Null(await StoredViewsAsync(database, id));
+    }
+
+    [Fact]
+    public async Task Changing_the_weights_moves_no_existing_visitor()
+    {
+        var database = await postgres.CreateDatabaseAsync("weights");
+        var ids = Enumerable.Range(0, 200).Select(_ => VisitorId.NewId()).ToList();
+        var colors = new Dictionary<string, BallColor>();
+        await using (var cluster = await TestClusters.StartAsync(database))
+        {
+            foreach (var id in ids)
+            {
+                colors[id] = (await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: true)).View!.Color;
+            }
+
+            await cluster.StopAllSilosAsync();
+        }
+
+        Assert.Contains(BallColor.Red, colors.Values);
+        var allBlue = new Dictionary<string, string?> { ["Ball:RedWeight"] = "0", ["Ball:BlueWeight"] = "100" };
+        await using var reweighted = await TestClusters.StartAsync(database, settings: allBlue);
+        foreach (var id in ids)
+        {
+            Assert.Equal(colors[id], (await reweighted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false)).View!.Color);
+        }
+
+        var newcomer = await reweighted.Client.GetGrain<IVisitorGrain>(VisitorId.NewId()).VisitAsync(firstVisit: true);
+        Assert.Equal(BallColor.Blue, newcomer.View!.Color);
+    }
+
+    [Fact]
+    public async Task A_visitor_changed_behind_the_grains_back_recovers_and_counts_on_top()
+    {
+        var database = await postgres.CreateDatabaseAsync("stale");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        await visitor.VisitAsync(firstVisit: true);
+
+        // Another writer (a duplicate activation, an operator) bumps the row: the grain's ETag is now stale.
+        await ExecuteAsync(database, """
+            UPDATE ball_grain_state
+            SET version = version + 1,
+                payload = convert_to(('{"c":"red","r":41,"b":0,"f":"' || (convert_from(payload, 'UTF8')::jsonb->>'f')
+                                      || '","l":"' || (convert_from(payload, 'UTF8')::jsonb->>'l') || '"}'), 'UTF8')
+            WHERE grain_key = @id
+            """, ("id", id));
+
+        var view = (await visitor.VisitAsync(firstVisit: false)).View!;
+
+        Assert.Equal(BallColor.Red, view.Color);
+        Assert.Equal(42, view.Views);
+        Assert.Equal(42, await StoredViewsAsync(database, id));
+    }
+
+    internal static async Task<long?> StoredViewsAsync(string database, string id)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT (j->>'r')::bigint + (j->>'b')::bigint FROM (SELECT convert_from(payload, 'UTF8')::jsonb AS j " +
+            "FROM ball_grain_state WHERE grain_key = @id AND state_name = 'visitor') s", connection);
+        command.Parameters.AddWithValue("id", id);
+        return await command.ExecuteScalarAsync() as long?;
+    }
+
+    internal static async Task ExecuteAsync(string database, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+}
