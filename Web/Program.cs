@@ -3,6 +3,7 @@ using BallOrleans.Grains.Visitors;
 using BallOrleans.Web;
 using BallOrleans.Web.Hosting;
 using BallOrleans.Web.Visits;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -24,7 +25,17 @@ var app = builder.Build();
 app.UseSecurityHeaders();
 app.UseStaticFiles();
 app.MapVisitEndpoints();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (OptionsValidationException ex)
+{
+    // A bad setting is the operator's to fix: say which, without a stack trace.
+    Console.Error.WriteLine($"ball: invalid configuration: {string.Join("; ", ex.Failures)}");
+    return 2;
+}
+
 return 0;
 
 /// <summary>The entry point, named so tests can host the app with WebApplicationFactory.</summary>
