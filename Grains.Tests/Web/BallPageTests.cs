@@ -171,10 +171,13 @@ public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime
         return (Pages.ReadBall(await response.Content.ReadAsStringAsync()), Pages.NewVisitorId(response));
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string id, params (string Name, string Value)[] headers)
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string id, params (string Name, string Value)[] headers) =>
+        SendWithCookieHeaderAsync(method, $"ball_visitor={id}", headers);
+
+    private async Task<HttpResponseMessage> SendWithCookieHeaderAsync(HttpMethod method, string cookieHeader, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(method, "/");
-        request.Headers.TryAddWithoutValidation("Cookie", $"ball_visitor={id}");
+        request.Headers.TryAddWithoutValidation("Cookie", cookieHeader);
         foreach (var (name, value) in headers)
         {
             request.Headers.TryAddWithoutValidation(name, value);
@@ -185,9 +188,7 @@ public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime
 
     private async Task<(HttpStatusCode Status, Pages.Ball Ball, string? NewId)> VisitWithCookieHeaderAsync(string cookieHeader)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.TryAddWithoutValidation("Cookie", cookieHeader);
-        using var response = await _client.SendAsync(request);
+        using var response = await SendWithCookieHeaderAsync(HttpMethod.Get, cookieHeader);
         return (response.StatusCode, Pages.ReadBall(await response.Content.ReadAsStringAsync()), Pages.NewVisitorId(response));
     }
 }
