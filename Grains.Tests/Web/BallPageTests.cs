@@ -72,6 +72,22 @@ public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Null(third.NewId);
     }
 
+    [Fact]
+    public async Task A_thousand_concurrent_requests_with_one_cookie_add_exactly_a_thousand_views()
+    {
+        var (id, first) = await NewVisitorAsync();
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async _ =>
+        {
+            using var response = await SendAsync(HttpMethod.Get, id);
+            return response.StatusCode;
+        }));
+
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        var after = await VisitAsync(id);
+        Assert.Equal(first.Views + 1001, after.Ball.Views);
+    }
+
     public static TheoryData<string> BadCookies => new()
     {
         "",
