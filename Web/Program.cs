@@ -2,6 +2,7 @@ using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web;
 using BallOrleans.Web.Hosting;
+using BallOrleans.Web.Stats;
 using BallOrleans.Web.Visits;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -24,6 +25,7 @@ var app = builder.Build();
 app.UseSecurityHeaders();
 app.UseStaticFiles();
 app.MapVisitEndpoints();
+app.MapStatsEndpoints();
 await app.RunAsync();
 return 0;
 
