@@ -4,7 +4,7 @@ using BallOrleans.Tests.Infrastructure;
 namespace BallOrleans.Tests.Stats;
 
 [Collection(PostgresCollection.Name)]
-public sealed class ReportGrainTests(PostgresServer postgres)
+public sealed class ReportGrainTests(PostgresServer postgres, ITestOutputHelper output)
 {
     [Fact]
     public async Task Totals_equal_the_sum_of_visitor_states_after_concurrent_load_on_two_silos()
@@ -15,6 +15,7 @@ public sealed class ReportGrainTests(PostgresServer postgres)
         await StoredVisitors.LoadAsync(cluster.Client, visitors: 400, seed: 1);
         var (snapshot, expected, waited) = await StoredVisitors.WaitForReportAsync(cluster, database, TimeSpan.FromSeconds(10));
 
+        output.WriteLine($"totals exact {waited.TotalSeconds:0.00} s after the last visit");
         Assert.True(expected.Matches(snapshot), $"report {Describe(snapshot)} vs stored {expected}");
         Assert.Equal(400, expected.RedVisitors + expected.BlueVisitors);
         Assert.True(waited < TimeSpan.FromSeconds(3), $"totals took {waited} to settle");
@@ -37,6 +38,7 @@ public sealed class ReportGrainTests(PostgresServer postgres)
         await StoredVisitors.LoadAsync(cluster.Client, visitors: 50, seed: 3);
         var (snapshot, expected, waited) = await StoredVisitors.WaitForReportAsync(cluster, database, TimeSpan.FromSeconds(30));
 
+        output.WriteLine($"healed {waited.TotalSeconds:0.0} s after the kill");
         Assert.True(expected.Matches(snapshot), $"report {Describe(snapshot)} vs stored {expected} after {waited}");
         Assert.Equal(350, expected.RedVisitors + expected.BlueVisitors);
         Assert.Equal(350, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visitor_stats"));

@@ -37,6 +37,14 @@ internal static class StoredVisitors
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
+    public static async Task<string?> ScalarTextAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
     /// <summary>Visits <paramref name="visitors"/> new visitors 1–5 times each, many at once.</summary>
     public static async Task<List<string>> LoadAsync(IGrainFactory grains, int visitors, int seed)
     {

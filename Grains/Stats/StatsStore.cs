@@ -62,8 +62,8 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
             apply.Parameters.Add(new() { Value = snapshots.Select(s => s.Color.Name()).ToArray() });
             apply.Parameters.Add(new() { Value = snapshots.Select(s => s.RedViews).ToArray() });
             apply.Parameters.Add(new() { Value = snapshots.Select(s => s.BlueViews).ToArray() });
-            apply.Parameters.Add(new() { Value = snapshots.Select(s => s.FirstSeen.UtcDateTime).ToArray() });
-            apply.Parameters.Add(new() { Value = snapshots.Select(s => s.LastSeen.UtcDateTime).ToArray() });
+            apply.Parameters.Add(new() { Value = snapshots.Select(s => AsStoredInJson(s.FirstSeen)).ToArray() });
+            apply.Parameters.Add(new() { Value = snapshots.Select(s => AsStoredInJson(s.LastSeen)).ToArray() });
             batch.BatchCommands.Add(apply);
         }
 
@@ -152,6 +152,24 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// The time as PostgreSQL reads it back from the grain's JSON: rounded to microseconds, ties
+    /// to even (rint). Npgsql would truncate instead, and a pushed row and a healed or rebuilt row
+    /// would then differ by a microsecond.
+    /// </summary>
+    internal static DateTime AsStoredInJson(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks;
+        var below = ticks % 10;
+        var rounded = ticks - below;
+        if (below > 5 || (below == 5 && rounded / 10 % 2 == 1))
+        {
+            rounded += 10;
+        }
+
+        return new DateTime(rounded, DateTimeKind.Utc);
     }
 
     private static async Task<(int Changed, long Rows, DateTime LastModified, string LastKey)> ApplyPageAsync(
