@@ -1,5 +1,6 @@
 using BallOrleans.Grains.Stats;
 using BallOrleans.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace BallOrleans.Tests.Stats;
 
