@@ -21,6 +21,7 @@ public static class StatsPage
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Ball stats</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/site.css">
         <script src="/stats.js" defer></script>
         </head>
