@@ -41,7 +41,7 @@ internal static class Commands
                 Console.WriteLine("ball: schema is up to date");
                 return 0;
             case "rebuild-read-model":
-                var rows = await app.Services.GetRequiredService<StatsStore>().ReplayGrainStateAsync(serviceId, reset: true,
+                var rows = await app.Services.GetRequiredService<ReadModelHealer>().ReplayGrainStateAsync(serviceId, reset: true,
                     new Progress<long>(done => Console.Error.Write($"\rball: rebuilding the read model: {done:N0} visitors")));
                 Console.Error.WriteLine();
                 Console.WriteLine($"ball: read model rebuilt from {rows:N0} visitors' grain state");

@@ -12,6 +12,7 @@ namespace BallOrleans.Grains.Stats;
 /// </summary>
 public sealed class ReportGrain(
     StatsStore store,
+    ReadModelHealer healer,
     IOptions<StatsOptions> options,
     IOptions<ClusterOptions> cluster,
     ILogger<ReportGrain> logger) : Grain, IReportGrain
@@ -39,7 +40,7 @@ public sealed class ReportGrain(
 
     public async Task<int> ReconcileAsync()
     {
-        var healed = await store.ReconcileAsync(cluster.Value.ServiceId, options.Value.ReconcileLag);
+        var healed = await healer.ReconcileAsync(cluster.Value.ServiceId);
         if (healed > 0)
         {
             // Normal right after a silo crash; steadily above zero means batches are being lost.

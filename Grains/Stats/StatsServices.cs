@@ -16,6 +16,7 @@ public static class StatsServices
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StatsStore>();
+        services.TryAddSingleton<ReadModelHealer>();
         return services;
     }
 

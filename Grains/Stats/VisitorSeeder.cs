@@ -13,7 +13,7 @@ namespace BallOrleans.Grains.Stats;
 /// </summary>
 public sealed class VisitorSeeder(
     NpgsqlDataSource dataSource, ColorAssignment assignment, SystemTextJsonGrainStorageSerializer serializer,
-    StatsStore store, TimeProvider clock)
+    ReadModelHealer healer, TimeProvider clock)
 {
     private const int RowsPerCopy = 50_000;
     private const string CopySql =
@@ -54,7 +54,7 @@ public sealed class VisitorSeeder(
         }
 
         var total = visitors;
-        await store.ReplayGrainStateAsync(serviceId, reset: false,
+        await healer.ReplayGrainStateAsync(serviceId, reset: false,
             new Progress<long>(done => progress?.Report(("read model", Math.Min(done, total), total))), cancellationToken);
     }
 

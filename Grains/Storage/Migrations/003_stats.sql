@@ -63,11 +63,14 @@ CREATE TABLE IF NOT EXISTS ball_visits_per_minute (
     PRIMARY KEY (minute, color)
 );
 
--- How far the reconciliation has read ball_grain_state, per service.
+-- How far the reconciliation has read ball_grain_state, per service: a keyset position in
+-- (modified_on, grain_key) order, so that catching up on a large backlog can stop and resume.
 CREATE TABLE IF NOT EXISTS ball_stats_watermark (
     service_id  text        PRIMARY KEY,
-    modified_on timestamptz NOT NULL
+    modified_on timestamptz NOT NULL,
+    grain_key   text        NOT NULL DEFAULT ''
 );
+ALTER TABLE ball_stats_watermark ADD COLUMN IF NOT EXISTS grain_key text NOT NULL DEFAULT '';
 
 -- Visitor grain state as columns; inlined into the queries that read it.
 CREATE OR REPLACE VIEW ball_visitor_payloads AS
