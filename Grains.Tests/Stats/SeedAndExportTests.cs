@@ -84,14 +84,8 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
 
         // A visitor stored after the export began, sorted last: a response built in memory
         // before sending could not contain it; a streamed one, reading page by page, does.
-        await using (var connection = new NpgsqlConnection(database))
-        {
-            await connection.OpenAsync();
-            await using var late = new NpgsqlCommand(
-                "SELECT ball_stats_apply(ARRAY['late-visitor'], ARRAY['red'], ARRAY[1::bigint], ARRAY[0::bigint], ARRAY[now() + interval '1 day'], ARRAY[now() + interval '1 day'])",
-                connection);
-            await late.ExecuteNonQueryAsync();
-        }
+        await StoredVisitors.QueryAsync(database,
+            "SELECT ball_stats_apply(ARRAY['late-visitor'], ARRAY['red'], ARRAY[1::bigint], ARRAY[0::bigint], ARRAY[now() + interval '1 day'], ARRAY[now() + interval '1 day'])");
 
         var ids = new HashSet<string>();
         string? line, last = null;

@@ -6,7 +6,6 @@ using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace BallOrleans.Tests.Stats;
 
@@ -46,7 +45,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
 
         // The ids shown are HMAC-SHA256 of the cookie under the database's key, so they can be
         // linked to a visitor only by whoever holds that key.
-        var key = (byte[])(await QueryAsync(database, "SELECT key FROM ball_stats_key"))!;
+        var key = (byte[])(await StoredVisitors.QueryAsync(database, "SELECT key FROM ball_stats_key"))!;
         var shown = JsonDocument.Parse(outputs[0]).RootElement.GetProperty("items").EnumerateArray()
             .Select(item => item.GetProperty("id").GetString()).ToHashSet();
         var expected = cookies.Select(id => Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(id))[..16]));
@@ -60,7 +59,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
         await using var app = new StatsWebApp(database, StatsWebApp.Password);
         var admin = app.AdminClient();
         await SeedAsync(app, 1500);
-        var before = await PidsAsync(database);
+        var before = (await StoredVisitors.ScalarTextAsync(database, "SELECT string_agg(encode(pid, 'hex'), ',') FROM ball_visitor_stats"))!.Split(',');
 
         // New visitors keep arriving through the real grains while the pages are read.
         using var stop = new CancellationTokenSource();
@@ -118,7 +117,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
             var items = page.GetProperty("items").EnumerateArray().ToList();
             Assert.NotEmpty(items);
             Assert.All(items, i => Assert.Equal("blue", i.GetProperty("color").GetString()));
-            Assert.Equal(items.Count, await CountAsync(database, "SELECT count(*) FROM ball_visitor_stats WHERE color = 'blue'"));
+            Assert.Equal(items.Count, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visitor_stats WHERE color = 'blue'"));
             var keys = items.Select(i => sort.TrimStart('-') switch
             {
                 "views" => (IComparable)i.GetProperty("views").GetInt64(),
@@ -154,29 +153,4 @@ public sealed class StatsListingTests(PostgresServer postgres)
 
         Assert.Fail($"the report never reached {visitors} visitors");
     }
-
-    private static async Task<HashSet<string>> PidsAsync(string database)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT encode(pid, 'hex') FROM ball_visitor_stats", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var pids = new HashSet<string>();
-        while (await reader.ReadAsync())
-        {
-            pids.Add(reader.GetString(0));
-        }
-
-        return pids;
-    }
-
-    internal static async Task<object?> QueryAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
-
-    private static async Task<long> CountAsync(string database, string sql) => Convert.ToInt64(await QueryAsync(database, sql));
 }

@@ -29,21 +29,18 @@ internal static class StoredVisitors
         return new Sums(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
-    public static async Task<long> ScalarAsync(string database, string sql)
+    /// <summary>The first column of the first row of <paramref name="sql"/>.</summary>
+    public static async Task<object?> QueryAsync(string database, string sql)
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        return await command.ExecuteScalarAsync();
     }
 
-    public static async Task<string?> ScalarTextAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync() as string;
-    }
+    public static async Task<long> ScalarAsync(string database, string sql) => Convert.ToInt64(await QueryAsync(database, sql));
+
+    public static async Task<string?> ScalarTextAsync(string database, string sql) => await QueryAsync(database, sql) as string;
 
     /// <summary>Visits <paramref name="visitors"/> new visitors 1–5 times each, many at once.</summary>
     public static async Task<List<string>> LoadAsync(IGrainFactory grains, int visitors, int seed)

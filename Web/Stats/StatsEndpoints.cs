@@ -1,5 +1,4 @@
 using BallOrleans.Grains.Stats;
-using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Stats;
@@ -43,26 +42,19 @@ public static class StatsEndpoints
             return Results.Json(new VisitorPageJson([.. page.Rows.Select(VisitorJson.From)], page.Next));
         });
 
-    private static async Task<IResult> CsvAsync(HttpContext context, VisitorStatsReader reader, ILoggerFactory loggers)
-    {
-        var colorText = context.Request.Query["color"];
-        BallColor? color = null;
-        if (colorText.Count > 1 || (colorText.Count == 1 && !string.IsNullOrEmpty(colorText[0]) && !BallColors.TryParse(colorText[0], out _)))
+    // Takes the listing's parameters for validation; only color applies (the export is every row, by first visit).
+    private static async Task<IResult> CsvAsync(HttpContext context, VisitorStatsReader reader, ILoggerFactory loggers) =>
+        await Guard(loggers, async () =>
         {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["color"] = ["color must be red or blue, once"] });
-        }
+            var (query, errors) = await VisitorQuery.ParseAsync(context.Request.Query, reader, context.RequestAborted);
+            if (query is null)
+            {
+                return Results.ValidationProblem(errors, title: "Bad export parameters");
+            }
 
-        if (BallColors.TryParse(colorText.FirstOrDefault(), out var parsed))
-        {
-            color = parsed;
-        }
-
-        return await Guard(loggers, async () =>
-        {
-            await VisitorCsv.WriteAsync(context.Response, reader, color, context.RequestAborted);
+            await VisitorCsv.WriteAsync(context.Response, reader, query.Color, context.RequestAborted);
             return Results.Empty;
         }, context);
-    }
 
     private static async Task<IResult> PageAsync(HttpContext context, StatsReports reports, bool fragment)
     {
