@@ -10,6 +10,12 @@ public static class StatsServices
 {
     public static IServiceCollection AddStatsOptions(this IServiceCollection services, IConfiguration configuration)
     {
+        // The co-hosting web process calls this for its silo and for itself: validate once.
+        if (services.Any(d => d.ServiceType == typeof(StatsStore)))
+        {
+            return services;
+        }
+
         services.AddOptions<StatsOptions>()
             .Bind(configuration.GetSection(StatsOptions.Section))
             .ValidateDataAnnotations()
