@@ -19,7 +19,6 @@ public sealed class ReportGrainTests(PostgresServer postgres, ITestOutputHelper 
         output.WriteLine($"totals exact {waited.TotalSeconds:0.00} s after the last visit");
         Assert.True(expected.Matches(snapshot), $"report {Describe(snapshot)} vs stored {expected}");
         Assert.Equal(400, expected.RedVisitors + expected.BlueVisitors);
-        Assert.True(waited < TimeSpan.FromSeconds(3), $"totals took {waited} to settle");
         // Rows, totals and minutes move together: the read model agrees with them.
         Assert.Equal(400, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visitor_stats"));
         Assert.Equal(snapshot.Views, await StoredVisitors.ScalarAsync(database, "SELECT sum(visits) FROM ball_visits_per_minute"));
