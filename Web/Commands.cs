@@ -41,9 +41,8 @@ internal static class Commands
                 Console.WriteLine("ball: schema is up to date");
                 return 0;
             case "rebuild-read-model":
-                var rows = await app.Services.GetRequiredService<ReadModelHealer>().ReplayGrainStateAsync(serviceId, reset: true,
-                    new Progress<long>(done => Console.Error.Write($"\rball: rebuilding the read model: {done:N0} visitors")));
-                Console.Error.WriteLine();
+                Console.Error.WriteLine("ball: rebuilding the read model from grain state (one transaction; readers wait for it)");
+                var rows = await app.Services.GetRequiredService<ReadModelHealer>().RebuildAsync(serviceId);
                 Console.WriteLine($"ball: read model rebuilt from {rows:N0} visitors' grain state");
                 return 0;
             default:

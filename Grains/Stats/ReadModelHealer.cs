@@ -4,9 +4,10 @@ using Npgsql;
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// Feeds visitor grain state straight into <c>ball_stats_apply</c>, without a round trip through
-/// .NET: recent rows since a watermark (healing what a crashed silo never pushed), or every row
-/// (rebuild and seeding). The applied values are absolute, so reading a row twice is harmless.
+/// Rebuilds the read model from visitor grain state, in SQL without a round trip through .NET:
+/// rows written since a watermark (healing what a crashed silo never pushed, through
+/// <c>ball_stats_apply</c>; the values are absolute, so reading a row twice is harmless), or
+/// every row (<c>rebuild-read-model</c> and seeding).
 /// </summary>
 public sealed class ReadModelHealer(NpgsqlDataSource dataSource, IOptions<StatsOptions> options)
 {
@@ -18,29 +19,15 @@ public sealed class ReadModelHealer(NpgsqlDataSource dataSource, IOptions<StatsO
     // holds the report for minutes.
     private const int MaxPagesPerReconcile = 40;
 
-    // Both pages feed grain state straight into ball_stats_apply, without a round trip through .NET.
-    private const string ApplyPageColumns = """
+    // Reconciliation: keyset over (modified_on, grain_key), the order of ball_grain_state_modified.
+    private const string ModifiedPageSql = """
         SELECT ball_stats_apply(array_agg(grain_key), array_agg(color), array_agg(red_views), array_agg(blue_views),
                                 array_agg(first_seen), array_agg(last_seen)),
-               count(*), max(modified_on)
-        """;
-
-    // Reconciliation: keyset over (modified_on, grain_key), the order of ball_grain_state_modified.
-    private const string ModifiedPageSql = ApplyPageColumns + """
-        , (array_agg(grain_key ORDER BY modified_on DESC, grain_key DESC))[1]
+               count(*), max(modified_on), (array_agg(grain_key ORDER BY modified_on DESC, grain_key DESC))[1]
         FROM (SELECT * FROM ball_visitor_payloads
               WHERE service_id = $1 AND modified_on >= $2 AND (modified_on, grain_key) > ($2, $3)
               ORDER BY modified_on, grain_key
               LIMIT $4) page
-        """;
-
-    // Rebuild and seeding: keyset over grain_key, the primary key's order.
-    private const string KeyPageSql = ApplyPageColumns + """
-        , max(grain_key)
-        FROM (SELECT * FROM ball_visitor_payloads
-              WHERE service_id = $1 AND grain_key > $2
-              ORDER BY grain_key
-              LIMIT $3) page
         """;
 
     private const string WatermarkSql = """
@@ -95,48 +82,36 @@ public sealed class ReadModelHealer(NpgsqlDataSource dataSource, IOptions<StatsO
     }
 
     /// <summary>
-    /// Applies all stored visitor state, optionally into an emptied read model first (a rebuild).
-    /// Reports progress as rows read. Totals are partial while it runs.
+    /// Rebuilds the read model, totals and visits per minute from every visitor's grain state, in
+    /// one transaction (<c>ball_stats_rebuild</c>); returns the visitors. Reconciliation resumes
+    /// from the moment the rebuild began.
     /// </summary>
-    public async Task<long> ReplayGrainStateAsync(
-        string serviceId, bool reset, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<long> RebuildAsync(string serviceId, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        long visitors;
         DateTime started;
-        await using (var command = new NpgsqlCommand("SELECT now()", connection))
+        await using (var command = new NpgsqlCommand("SELECT ball_stats_rebuild($1), now()", connection, transaction))
         {
-            started = (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+            // A million visitors take tens of seconds; the default 30 s timeout is for requests.
+            command.CommandTimeout = 0;
+            command.Parameters.Add(new() { Value = serviceId });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (visitors, started) = (reader.GetInt64(0), reader.GetDateTime(1));
         }
 
-        if (reset)
-        {
-            await using var command = new NpgsqlCommand("SELECT ball_stats_reset()", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        long rows = 0;
-        var key = "";
-        while (true)
-        {
-            var page = await ApplyPageAsync(connection, KeyPageSql, [serviceId, key, PageSize], cancellationToken);
-            rows += page.Rows;
-            progress?.Report(rows);
-            if (page.Rows < PageSize)
-            {
-                break;
-            }
-
-            key = page.LastKey;
-        }
-
-        // Everything committed before the replay began is in; reconciliation takes it from there.
+        // now() is the transaction's start: everything committed before it is in the rebuild.
         await SetWatermarkAsync(connection, serviceId, started - options.Value.ReconcileLag, "", cancellationToken);
-        return rows;
+        await transaction.CommitAsync(cancellationToken);
+        return visitors;
     }
 
     private static async Task SetWatermarkAsync(
         NpgsqlConnection connection, string serviceId, DateTime modifiedOn, string key, CancellationToken cancellationToken)
     {
+        // Joins the connection's open transaction, if any (Npgsql enlists commands in it).
         await using var command = new NpgsqlCommand(SetWatermarkSql, connection);
         command.Parameters.Add(new() { Value = serviceId });
         command.Parameters.Add(new() { Value = modifiedOn });

@@ -8,8 +8,8 @@ namespace BallOrleans.Grains.Stats;
 /// <summary>
 /// Bulk-creates realistic visitors for demos and benchmarks, without a grain call per visitor:
 /// grain-state rows exactly as <c>VisitorGrain</c> would store them (same key columns, same
-/// serializer, version 1), copied in with COPY, then the read model and totals built from those
-/// rows by the same replay that <c>rebuild-read-model</c> uses.
+/// serializer, version 1), copied in with COPY, then the read model, totals and visits per
+/// minute rebuilt from all grain state, as <c>rebuild-read-model</c> does.
 /// </summary>
 public sealed class VisitorSeeder(
     NpgsqlDataSource dataSource, ColorAssignment assignment, SystemTextJsonGrainStorageSerializer serializer,
@@ -53,9 +53,9 @@ public sealed class VisitorSeeder(
             progress?.Report(("grain state", written, visitors));
         }
 
-        var total = visitors;
-        await healer.ReplayGrainStateAsync(serviceId, reset: false,
-            new Progress<long>(done => progress?.Report(("read model", Math.Min(done, total), total))), cancellationToken);
+        progress?.Report(("read model", 0, visitors));
+        await healer.RebuildAsync(serviceId, cancellationToken);
+        progress?.Report(("read model", visitors, visitors));
     }
 
     /// <summary>
