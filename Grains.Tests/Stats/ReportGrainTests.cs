@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Stats;
+using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -13,8 +14,14 @@ public sealed class ReportGrainTests(PostgresServer postgres, ITestOutputHelper 
         var database = await postgres.CreateDatabaseAsync("report_two_silos");
         await using var cluster = await TestClusters.StartAsync(database, silos: 2);
 
-        await StoredVisitors.LoadAsync(cluster.Client, visitors: 400, seed: 1);
+        var ids = await StoredVisitors.LoadAsync(cluster.Client, visitors: 400, seed: 1);
         var (snapshot, expected, waited) = await StoredVisitors.WaitForReportAsync(cluster, database, TimeSpan.FromSeconds(10));
+
+        // The stored rows are what the grains hold: ask every grain too.
+        var states = await Task.WhenAll(ids.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).GetStateAsync()));
+        Assert.Equal(expected, new StoredVisitors.Sums(
+            states.Count(s => s!.Color == BallColor.Red), states.Count(s => s!.Color == BallColor.Blue),
+            states.Sum(s => s!.RedViews), states.Sum(s => s!.BlueViews)));
 
         output.WriteLine($"totals exact {waited.TotalSeconds:0.00} s after the last visit");
         Assert.True(expected.Matches(snapshot), $"report {Describe(snapshot)} vs stored {expected}");
