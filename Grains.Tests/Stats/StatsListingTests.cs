@@ -129,6 +129,24 @@ public sealed class StatsListingTests(PostgresServer postgres)
         }
     }
 
+    [Fact]
+    public async Task Storage_trouble_is_a_503_with_retry_after_never_a_500()
+    {
+        var database = await postgres.CreateDatabaseAsync("trouble");
+        await using var app = new StatsWebApp(database, StatsWebApp.Password);
+        var admin = app.AdminClient();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await admin.GetAsync("/api/visitors")).StatusCode);
+
+        await StoredVisitors.QueryAsync(database, "ALTER TABLE ball_visitor_stats RENAME TO ball_visitor_stats_away");
+
+        foreach (var path in new[] { "/api/visitors", "/api/visitors.csv", "/stats", "/stats/live" })
+        {
+            var response = await admin.GetAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("1", response.Headers.RetryAfter?.ToString());
+        }
+    }
+
     internal static async Task SeedAsync(StatsWebApp app, int visitors)
     {
         var seeder = ActivatorUtilities.CreateInstance<VisitorSeeder>(app.Services);

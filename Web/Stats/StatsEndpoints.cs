@@ -13,8 +13,8 @@ public static class StatsEndpoints
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder app)
     {
         var guarded = app.MapGroup("").AddEndpointFilter<StatsAccessFilter>();
-        guarded.MapGet("/stats", (HttpContext c, StatsReports r) => PageAsync(c, r, fragment: false));
-        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r) => PageAsync(c, r, fragment: true));
+        guarded.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, ILoggerFactory l) => PageAsync(c, r, v, l, fragment: false));
+        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, ILoggerFactory l) => PageAsync(c, r, v, l, fragment: true));
         guarded.MapGet("/api/stats", TotalsAsync);
         guarded.MapGet("/api/visitors", VisitorsAsync);
         guarded.MapGet("/api/visitors.csv", CsvAsync);
@@ -22,15 +22,15 @@ public static class StatsEndpoints
         return app;
     }
 
-    private static async Task<IResult> TotalsAsync(StatsReports reports, ILoggerFactory loggers) =>
-        await Guard(loggers, async () =>
+    private static async Task<IResult> TotalsAsync(HttpContext context, StatsReports reports, ILoggerFactory loggers) =>
+        await Guard(context, loggers, async () =>
         {
             var (snapshot, srm) = await reports.TotalsAsync();
             return Results.Json(StatsJson.From(snapshot, srm));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
-        await Guard(loggers, async () =>
+        await Guard(context, loggers, async () =>
         {
             var (query, errors) = await VisitorQuery.ParseAsync(context.Request.Query, reader, context.RequestAborted);
             if (query is null)
@@ -44,7 +44,7 @@ public static class StatsEndpoints
 
     // Takes the listing's parameters for validation; only color applies (the export is every row, by first visit).
     private static async Task<IResult> CsvAsync(HttpContext context, VisitorStatsReader reader, ILoggerFactory loggers) =>
-        await Guard(loggers, async () =>
+        await Guard(context, loggers, async () =>
         {
             var (query, errors) = await VisitorQuery.ParseAsync(context.Request.Query, reader, context.RequestAborted);
             if (query is null)
@@ -54,13 +54,11 @@ public static class StatsEndpoints
 
             await VisitorCsv.WriteAsync(context.Response, reader, query.Color, context.RequestAborted);
             return Results.Empty;
-        }, context);
+        });
 
-    private static async Task<IResult> PageAsync(HttpContext context, StatsReports reports, bool fragment)
-    {
-        var loggers = context.RequestServices.GetRequiredService<ILoggerFactory>();
-        var reader = context.RequestServices.GetRequiredService<VisitorStatsReader>();
-        return await Guard(loggers, async () =>
+    private static async Task<IResult> PageAsync(
+        HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers, bool fragment) =>
+        await Guard(context, loggers, async () =>
         {
             var (query, errors) = await VisitorQuery.ParseAsync(context.Request.Query, reader, context.RequestAborted);
             if (query is null)
@@ -73,10 +71,9 @@ public static class StatsEndpoints
             var html = fragment ? StatsPage.RenderLive(snapshot, srm, query, page) : StatsPage.Render(snapshot, srm, query, page);
             return Results.Content(html, "text/html; charset=utf-8");
         });
-    }
 
     // Storage or cluster trouble is the server's, not the caller's: 503 with Retry-After, logged.
-    private static async Task<IResult> Guard(ILoggerFactory loggers, Func<Task<IResult>> handler, HttpContext? streaming = null)
+    private static async Task<IResult> Guard(HttpContext context, ILoggerFactory loggers, Func<Task<IResult>> handler)
     {
         try
         {
@@ -85,13 +82,14 @@ public static class StatsEndpoints
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             loggers.CreateLogger(typeof(StatsEndpoints)).LogWarning(ex, "Stats request failed");
-            if (streaming is { Response.HasStarted: true })
+            if (context.Response.HasStarted)
             {
                 // Half a CSV is already out: cutting the connection is the only honest signal left.
-                streaming.Abort();
+                context.Abort();
                 return Results.Empty;
             }
 
+            context.Response.Headers.RetryAfter = "1";
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Stats are unavailable just now", detail: "Try again in a moment.");
         }

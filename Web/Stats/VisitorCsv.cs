@@ -16,14 +16,15 @@ public static class VisitorCsv
 
     public static async Task WriteAsync(HttpResponse response, VisitorStatsReader reader, BallColor? color, CancellationToken cancellationToken)
     {
+        var sort = new VisitorSort(VisitorSortKey.FirstSeen, Descending: false);
+        // The first page is read before anything is sent, so that a database in trouble is still
+        // a clean 503 rather than a cut-off file.
+        var rows = await reader.PageAsync(sort, color, null, PageRows, cancellationToken);
         response.ContentType = "text/csv; charset=utf-8";
         response.Headers.ContentDisposition = "attachment; filename=\"visitors.csv\"";
-        var sort = new VisitorSort(VisitorSortKey.FirstSeen, Descending: false);
         await response.WriteAsync(Header + "\n", cancellationToken);
-        VisitorPosition? after = null;
         while (true)
         {
-            var rows = await reader.PageAsync(sort, color, after, PageRows, cancellationToken);
             var text = new StringBuilder(rows.Count * 110);
             foreach (var row in rows)
             {
@@ -42,7 +43,7 @@ public static class VisitorCsv
                 return;
             }
 
-            after = rows[^1].PositionIn(sort);
+            rows = await reader.PageAsync(sort, color, rows[^1].PositionIn(sort), PageRows, cancellationToken);
         }
     }
 }
