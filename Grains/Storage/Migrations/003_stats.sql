@@ -70,7 +70,6 @@ CREATE TABLE IF NOT EXISTS ball_stats_watermark (
     modified_on timestamptz NOT NULL,
     grain_key   text        NOT NULL DEFAULT ''
 );
-ALTER TABLE ball_stats_watermark ADD COLUMN IF NOT EXISTS grain_key text NOT NULL DEFAULT '';
 
 -- Visitor grain state as columns; inlined into the queries that read it.
 CREATE OR REPLACE VIEW ball_visitor_payloads AS
