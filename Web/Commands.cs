@@ -1,27 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Storage;
+using BallOrleans.Grains.Visitors;
+using Orleans.Storage;
 
 namespace BallOrleans.Web;
 
-/// <summary>Command-line verbs of the Web program: <c>dotnet run --project Web -- migrate</c>.</summary>
+/// <summary>
+/// Command-line verbs of the Web program: <c>migrate</c>, <c>seed --visitors N</c>,
+/// <c>rebuild-read-model</c> (<c>dotnet run --project Web -- seed --visitors 1000000</c>).
+/// </summary>
 internal static class Commands
 {
+    private const string Known = "migrate, seed --visitors N [--seed S], rebuild-read-model";
+
     public static async Task<int> RunAsync(string command, WebApplicationBuilder builder)
     {
+        if (command is not ("migrate" or "seed" or "rebuild-read-model"))
+        {
+            Console.Error.WriteLine($"ball: unknown command '{command}' (known: {Known})");
+            return 2;
+        }
+
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        services.AddBallDatabase(configuration);
+        services.AddStatsOptions(configuration);
+        services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
+        services.AddSingleton<ColorAssignment>();
+        services.AddSingleton<SystemTextJsonGrainStorageSerializer>();
+        services.AddSingleton<VisitorSeeder>();
+        var serviceId = (configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions()).ServiceId;
+        await using var app = builder.Build();
+        await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
         switch (command)
         {
             case "migrate":
-                builder.Services.AddBallDatabase(builder.Configuration);
-                await using (var app = builder.Build())
-                {
-                    await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
-                }
-
                 Console.WriteLine("ball: schema is up to date");
                 return 0;
+            case "rebuild-read-model":
+                Console.Error.WriteLine("ball: rebuilding the read model from grain state (one transaction; readers wait for it)");
+                var rows = await app.Services.GetRequiredService<ReadModelHealer>().RebuildAsync(serviceId);
+                Console.WriteLine($"ball: read model rebuilt from {rows:N0} visitors' grain state");
+                return 0;
             default:
-                Console.Error.WriteLine($"ball: unknown command '{command}' (known: migrate)");
-                return 2;
+                return await SeedAsync(app.Services.GetRequiredService<VisitorSeeder>(), serviceId, configuration);
         }
+    }
+
+    private static async Task<int> SeedAsync(VisitorSeeder seeder, string serviceId, IConfiguration configuration)
+    {
+        if (!int.TryParse(configuration["visitors"], NumberStyles.None, CultureInfo.InvariantCulture, out var visitors) || visitors is < 1 or > 100_000_000)
+        {
+            Console.Error.WriteLine("ball: seed needs --visitors N, a whole number from 1 to 100000000");
+            return 2;
+        }
+
+        var seed = int.TryParse(configuration["seed"], CultureInfo.InvariantCulture, out var s) ? s : Environment.TickCount;
+        var clock = Stopwatch.StartNew();
+        await seeder.SeedAsync(serviceId, visitors, seed, new Progress<(string Phase, long Done, long Total)>(ProgressBar.Draw));
+        Console.Error.WriteLine();
+        Console.WriteLine($"ball: seeded {visitors:N0} visitors in {clock.Elapsed.TotalSeconds:0.0} s");
+        return 0;
     }
 }

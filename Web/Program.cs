@@ -2,6 +2,7 @@ using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web;
 using BallOrleans.Web.Hosting;
+using BallOrleans.Web.Stats;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,7 @@ var app = builder.Build();
 app.UseSecurityHeaders();
 app.UseStaticFiles();
 app.MapVisitEndpoints();
+app.MapStatsEndpoints();
 try
 {
     await app.RunAsync();

@@ -4,30 +4,20 @@ using Microsoft.Playwright;
 namespace BallOrleans.Tests.Web;
 
 /// <summary>
-/// A real browser (Debian's headless Chromium, driven by Playwright) against the real site. The
-/// screenshot goes to <c>$BALL_SCREENSHOT_DIR</c> (the README's is made with
-/// <c>BALL_SCREENSHOT_DIR=docs</c>), else next to the test results.
+/// A real browser (Debian's headless Chromium, driven by Playwright) against the real site; it
+/// also takes the README's screenshot (see <see cref="HeadlessChromium.ScreenshotPath"/>).
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class BrowserTests(PostgresServer postgres)
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task A_browser_sees_a_ball_and_after_a_reload_the_same_color_one_view_higher()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium package (.ci/run does)");
         await using var app = new BallWebApp(await postgres.CreateDatabaseAsync("browser"));
         app.StartServer();
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // As root Chromium needs --no-sandbox; the rest keep it off a network it cannot reach.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        var (playwright, browser) = await HeadlessChromium.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new() { Width = 800, Height = 600 } });
         var page = await context.NewPageAsync();
 
@@ -48,11 +38,7 @@ public sealed class BrowserTests(PostgresServer postgres)
         var visitor = Assert.Single(cookies, c => c.Name == "ball_visitor");
         Assert.True(visitor.HttpOnly);
 
-        var directory = Environment.GetEnvironmentVariable("BALL_SCREENSHOT_DIR") is { Length: > 0 } dir
-            ? Path.Combine(PostgresServer.RepositoryRoot(), dir)
-            : Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(directory);
-        var file = Path.Combine(directory, "ball-page.png");
+        var file = HeadlessChromium.ScreenshotPath("ball-page.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = file });
         Assert.True(new FileInfo(file).Length > 1000);
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Configuration;
@@ -30,7 +31,7 @@ public static class BallSilo
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ColorAssignment>();
-        services.TryAddSingleton<IVisitObserver, NoVisitObserver>();
+        services.AddStatsPipeline(configuration);
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
 

@@ -1,5 +1,7 @@
 using System.Text;
+using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Stats;
 using BallOrleans.Web.Visits;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,6 +16,11 @@ public static class WebServices
         services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<VisitService>();
+        services.AddStatsOptions(configuration);
+        services.TryAddSingleton<VisitorStatsReader>();
+        services.AddSingleton<StatsCache>();
+        services.AddSingleton<StatsReports>();
+        services.AddSingleton<StatsAccessFilter>();
         services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -1,0 +1,97 @@
+using BallOrleans.Grains.Stats;
+using BallOrleans.Grains.Visitors;
+using BallOrleans.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace BallOrleans.Tests.Stats;
+
+[Collection(PostgresCollection.Name)]
+public sealed class ReportGrainTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Totals_equal_the_sum_of_visitor_states_after_concurrent_load_on_two_silos()
+    {
+        var database = await postgres.CreateDatabaseAsync("report_two_silos");
+        await using var cluster = await TestClusters.StartAsync(database, silos: 2);
+
+        var ids = await StoredVisitors.LoadAsync(cluster.Client, visitors: 400, seed: 1);
+        var (snapshot, expected, waited) = await StoredVisitors.WaitForReportAsync(cluster, database, TimeSpan.FromSeconds(10));
+
+        // The stored rows are what the grains hold: ask every grain too.
+        var states = await Task.WhenAll(ids.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).GetStateAsync()));
+        Assert.Equal(expected, new StoredVisitors.Sums(
+            states.Count(s => s!.Color == BallColor.Red), states.Count(s => s!.Color == BallColor.Blue),
+            states.Sum(s => s!.RedViews), states.Sum(s => s!.BlueViews)));
+
+        output.WriteLine($"totals exact {waited.TotalSeconds:0.00} s after the last visit");
+        Assert.True(expected.Matches(snapshot), $"report {Describe(snapshot)} vs stored {expected}");
+        Assert.Equal(400, expected.RedVisitors + expected.BlueVisitors);
+        // Rows, totals and minutes move together: the read model agrees with them.
+        Assert.Equal(400, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visitor_stats"));
+        Assert.Equal(snapshot.Views, await StoredVisitors.ScalarAsync(database, "SELECT sum(visits) FROM ball_visits_per_minute"));
+        Assert.Equal(snapshot.Views, snapshot.Minutes.Sum(m => m.Visits));
+    }
+
+    [Fact]
+    public async Task Totals_heal_after_a_silo_is_killed_with_unflushed_visits()
+    {
+        var database = await postgres.CreateDatabaseAsync("report_kill");
+        // A long flush interval makes sure the killed silo dies holding visits it never pushed.
+        var settings = new Dictionary<string, string?> { ["Stats:FlushMilliseconds"] = "5000" };
+        await using var cluster = await TestClusters.StartAsync(database, silos: 2, settings);
+
+        await StoredVisitors.LoadAsync(cluster.Client, visitors: 300, seed: 2);
+        await cluster.KillSiloAsync(cluster.Silos[1]);
+        await StoredVisitors.LoadAsync(cluster.Client, visitors: 50, seed: 3);
+        var (snapshot, expected, waited) = await StoredVisitors.WaitForReportAsync(cluster, database, TimeSpan.FromSeconds(30));
+
+        output.WriteLine($"healed {waited.TotalSeconds:0.0} s after the kill");
+        Assert.True(expected.Matches(snapshot), $"report {Describe(snapshot)} vs stored {expected} after {waited}");
+        Assert.Equal(350, expected.RedVisitors + expected.BlueVisitors);
+        Assert.Equal(350, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visitor_stats"));
+    }
+
+    [Fact]
+    public async Task Reconciliation_restores_visits_that_were_never_pushed()
+    {
+        var database = await postgres.CreateDatabaseAsync("report_reconcile");
+        // Neither flushes nor the timer run during the test: only the explicit reconciliation can fill the report.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Stats:FlushMilliseconds"] = "60000",
+            ["Stats:ReconcileSeconds"] = "3600",
+        };
+        await using var cluster = await TestClusters.StartAsync(database, settings: settings);
+        var report = cluster.Client.GetGrain<IReportGrain>(0);
+        await report.GetStatsAsync();
+
+        await StoredVisitors.LoadAsync(cluster.Client, visitors: 120, seed: 4);
+        Assert.Equal(0, (await report.GetStatsAsync()).Visitors);
+
+        Assert.Equal(120, await report.ReconcileAsync());
+        Assert.True((await StoredVisitors.SumAsync(database)).Matches(await report.GetStatsAsync()));
+        Assert.Equal(0, await report.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Totals_survive_a_restart_of_the_cluster()
+    {
+        var database = await postgres.CreateDatabaseAsync("report_restart");
+        await using (var cluster = await TestClusters.StartAsync(database))
+        {
+            await StoredVisitors.LoadAsync(cluster.Client, visitors: 100, seed: 5);
+            await StoredVisitors.WaitForReportAsync(cluster, database, TimeSpan.FromSeconds(10));
+            await cluster.StopAllSilosAsync();
+        }
+
+        var settings = new Dictionary<string, string?> { ["Stats:ReconcileSeconds"] = "3600" };
+        await using var restarted = await TestClusters.StartAsync(database, settings: settings);
+        var snapshot = await restarted.Client.GetGrain<IReportGrain>(0).GetStatsAsync();
+
+        Assert.Equal(100, snapshot.Visitors);
+        Assert.True((await StoredVisitors.SumAsync(database)).Matches(snapshot));
+    }
+
+    private static string Describe(StatsSnapshot? s) =>
+        s is null ? "(none)" : string.Join(", ", s.Colors.Select(c => $"{c.Color}: {c.Visitors} visitors, {c.Views} views"));
+}
