@@ -2,6 +2,7 @@ using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web;
 using BallOrleans.Web.Hosting;
+using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -22,8 +23,12 @@ builder.Services.AddBallWeb(builder.Configuration);
 
 var app = builder.Build();
 app.UseSecurityHeaders();
+app.UseAdminAccess(OrleansHosting.DashboardPath);
 app.UseStaticFiles();
 app.MapVisitEndpoints();
+app.MapBallHealthEndpoints();
+app.MapBallMetrics();
+app.MapBallDashboard();
 await app.RunAsync();
 return 0;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,8 +13,14 @@ public static class WebServices
     public static IServiceCollection AddBallWeb(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
+        services.AddOptions<VisitOptions>().Bind(configuration.GetSection(VisitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NewVisitorLimitOptions>().Bind(configuration.GetSection(NewVisitorLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdminCredentialOptions>().Bind(configuration.GetSection(AdminCredentialOptions.Section));
         services.TryAddSingleton<ColorAssignment>();
+        services.AddSingleton<NewVisitorLimit>();
         services.AddSingleton<VisitService>();
+        services.AddBallHealthChecks();
+        services.AddBallTelemetry();
         services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -1,0 +1,91 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.RateLimiting;
+using BallOrleans.Grains.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace BallOrleans.Web.Visits;
+
+/// <summary>How fast one client address may mint new visitors (section <c>NewVisitors</c>).</summary>
+public sealed class NewVisitorLimitOptions
+{
+    public const string Section = "NewVisitors";
+
+    /// <summary>Sustained new visitors per second per address; 0 turns the limit off.</summary>
+    [Range(0, 1_000_000)]
+    public int PerAddressPerSecond { get; set; } = 5;
+
+    /// <summary>How many may be minted at once before the sustained rate applies (a school behind one NAT).</summary>
+    [Range(1, 10_000_000)]
+    public int Burst { get; set; } = 200;
+
+    /// <summary>Loopback clients (the benchmark, a reverse proxy on the same host) are not limited.</summary>
+    public bool ExemptLoopback { get; set; } = true;
+}
+
+/// <summary>
+/// A token bucket per client address (IPv6 per /64, which one subscriber usually holds) for
+/// minting visitors. Over the limit the page still shows a ball, but nothing is stored and no
+/// cookie is set, so one client cannot fill the database.
+/// </summary>
+public sealed class NewVisitorLimit : IDisposable
+{
+    private readonly NewVisitorLimitOptions _options;
+    private readonly PartitionedRateLimiter<IPAddress>? _limiter;
+
+    public NewVisitorLimit(IOptions<NewVisitorLimitOptions> options)
+    {
+        _options = options.Value;
+        if (_options.PerAddressPerSecond > 0)
+        {
+            var bucket = new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = _options.Burst,
+                TokensPerPeriod = _options.PerAddressPerSecond,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            };
+            _limiter = PartitionedRateLimiter.Create<IPAddress, IPAddress>(
+                address => RateLimitPartition.GetTokenBucketLimiter(Partition(address), _ => bucket));
+        }
+    }
+
+    /// <summary>True when a visitor may be minted for a request from <paramref name="client"/>.</summary>
+    public bool TryMint(IPAddress? client)
+    {
+        if (_limiter is null || client is null || (_options.ExemptLoopback && IPAddress.IsLoopback(client)))
+        {
+            return true;
+        }
+
+        using var lease = _limiter.AttemptAcquire(client);
+        if (!lease.IsAcquired)
+        {
+            BallMetrics.NewVisitorsLimited.Add(1);
+        }
+
+        return lease.IsAcquired;
+    }
+
+    public void Dispose() => _limiter?.Dispose();
+
+    private static IPAddress Partition(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
+}
