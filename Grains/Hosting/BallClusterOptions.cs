@@ -28,10 +28,11 @@ public sealed class BallClusterOptions
 
     /// <summary>
     /// How long one grain call may take before the caller gets a timeout (Orleans' default is
-    /// 30 s). Short, because the web tier retries within its own deadline.
+    /// 30 s). Short, because a call to a silo that just died hangs until then, and the web tier
+    /// retries (safely, with the same request id) within its own deadline.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.5", "00:05:00")]
-    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Running in Kubernetes: take the pod's name and IP from POD_NAME/POD_IP and watch the pods.</summary>
     public bool Kubernetes { get; set; }
