@@ -15,6 +15,10 @@ public static class ClusterFaults
         {
             switch (ex)
             {
+                // The database refused or timed out (its inner exception is often a socket
+                // error): not the cluster's doing, and retrying would only make the 503 late.
+                case System.Data.Common.DbException:
+                    return false;
                 case SiloUnavailableException:
                 case OrleansMessageRejectionException:
                 case GatewayTooBusyException:
