@@ -32,6 +32,7 @@ public static class BallSilo
     {
         var services = silo.Services;
         services.AddBallDatabase(configuration);
+        services.AddDatabaseExceptionSerialization();
         services.AddOptions<ColorWeightsOptions>()
             .Bind(configuration.GetSection(ColorWeightsOptions.Section))
             .ValidateDataAnnotations()

@@ -27,6 +27,7 @@ public static class OrleansHosting
                 var cluster = BallSilo.BindClusterOptions(builder.Services, configuration);
                 var connectionString = PostgresConnection.Resolve(configuration);
                 builder.Services.AddBallDatabase(configuration);
+                builder.Services.AddDatabaseExceptionSerialization();
                 builder.UseOrleansClient(client =>
                 {
                     client
