@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using BallOrleans.Tests.Deploy;
 using BallOrleans.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
@@ -16,14 +17,36 @@ public sealed class OperationsEndpointTests(PostgresServer postgres)
 {
     private const string Password = "op-secret";
 
-    private async Task<WebApplicationFactory<Program>> SiteAsync()
-    {
-        var database = await postgres.CreateDatabaseAsync("operations");
-        return new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
+    private async Task<WebApplicationFactory<Program>> SiteAsync() => Site(await postgres.CreateDatabaseAsync("operations"));
+
+    private static WebApplicationFactory<Program> Site(string database) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
             .UseSetting("ConnectionStrings:Postgres", database)
             .UseSetting("Orleans:SiloPort", PostgresServer.FreePort().ToString())
             .UseSetting("Orleans:GatewayPort", PostgresServer.FreePort().ToString())
-            .UseSetting("Stats:AdminPassword", Password));
+            .UseSetting("Stats:AdminPassword", Password)
+            .UseSetting("NewVisitors:PerAddressPerSecond", "1")
+            .UseSetting("NewVisitors:Burst", "2")
+            // The test server has no client address; give every request one from outside.
+            .ConfigureServices(s => s.AddSingleton<IStartupFilter, RemoteAddressFilter>()));
+
+    [Fact]
+    public async Task A_client_over_its_new_visitor_limit_sees_a_ball_but_nothing_is_stored()
+    {
+        var database = await postgres.CreateDatabaseAsync("limit");
+        await using var site = Site(database);
+        using var http = site.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
+
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 4; i++)
+        {
+            answers.Add(await http.GetAsync("/"));
+        }
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        Assert.All(answers, a => Assert.Contains("data-color=", a.Content.ReadAsStringAsync().Result));
+        Assert.Equal([true, true, false, false], answers.Select(a => a.Headers.Contains("Set-Cookie")));
+        Assert.Equal(2, (await Cluster.ClusterProbe.StoredViewsAsync(database)).Count);
     }
 
     [Fact]
@@ -39,7 +62,7 @@ public sealed class OperationsEndpointTests(PostgresServer postgres)
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/")).StatusCode);
         var metrics = await http.GetStringAsync("/metrics");
-        Assert.Matches(@"ball_visits_total\{[^}]*color=\"(red|blue)\"[^}]*\\} 1", metrics);
+        Assert.Matches("ball_visits_total\\{[^}]*color=\"(red|blue)\"[^}]*\\} 1", metrics);
         Assert.Contains("ball_storage_write_duration_seconds_bucket", metrics);
         Assert.Contains("orleans_", metrics);
 
@@ -47,6 +70,19 @@ public sealed class OperationsEndpointTests(PostgresServer postgres)
         using var admin = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
         admin.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{Password}")));
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(admin)).StatusCode);
+    }
+
+    private sealed class RemoteAddressFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress = IPAddress.Parse("203.0.113.9");
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     [Fact]
