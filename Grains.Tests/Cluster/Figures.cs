@@ -1,3 +1,5 @@
+using Xunit.Abstractions;
+
 namespace BallOrleans.Tests.Cluster;
 
 /// <summary>The numbers a failure test prints: visits answered, failures, and how long visitors waited.</summary>
@@ -21,6 +23,13 @@ public sealed record Figures(int Visits, int Failures, int Unavailable, TimeSpan
             answers.Count(a => a.Status == 503),
             answers.Select(a => a.Took).DefaultIfEmpty().Max(),
             slowEnds);
+    }
+
+    /// <summary>Prints a test's figures to its output and to the console, where CI logs show them.</summary>
+    public static void Report(ITestOutputHelper output, string line)
+    {
+        output.WriteLine(line);
+        Console.WriteLine($"[figures] {line}");
     }
 
     public override string ToString() =>

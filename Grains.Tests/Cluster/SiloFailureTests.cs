@@ -33,7 +33,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
         await load.StopAsync();
 
         var figures = Figures.Of(load, killedAt);
-        Report($"kill -9 of 1 of 3 silos: {figures}, declared dead after {declaredDead.TotalSeconds:F1} s");
+        Figures.Report(output, $"kill -9 of 1 of 3 silos: {figures}, declared dead after {declaredDead.TotalSeconds:F1} s");
         Assert.Equal(0, figures.Failures);
         Assert.Equal(0, figures.Unavailable);
         Assert.True(figures.Visits > 100, $"too little load to mean anything: {figures.Visits} visits");
@@ -69,7 +69,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
         await load.StopAsync();
 
         var figures = Figures.Of(load, terminatedAt);
-        Report($"SIGTERM of 1 of 2 silos, then a new silo: {figures}, silo stopped in {stopped.TotalSeconds:F1} s, " +
+        Figures.Report(output, $"SIGTERM of 1 of 2 silos, then a new silo: {figures}, silo stopped in {stopped.TotalSeconds:F1} s, " +
                $"new silo serving in {joined.TotalSeconds:F1} s with {onNewSilo} visitor grains");
         Assert.Equal(0, figures.Failures);
         Assert.Equal(0, figures.Unavailable);
@@ -96,10 +96,4 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
     }
 
     private static string ClusterIdOf(LocalCluster cluster) => $"test-{Path.GetFileName(cluster.RunDirectory)}";
-
-    private void Report(string line)
-    {
-        output.WriteLine(line);
-        Console.WriteLine($"[figures] {line}");
-    }
 }

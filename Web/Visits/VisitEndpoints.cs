@@ -22,9 +22,19 @@ public static class VisitEndpoints
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
-            // Cluster trouble that outlasted the retry deadline, or a failure we did not expect:
-            // the view was not counted, and the visitor is told so.
-            loggers.CreateLogger(typeof(VisitEndpoints)).LogWarning(ex, "Visit not recorded");
+            // Cluster trouble that outlasted the retry deadline, a grain that could not read its
+            // state, or a failure we did not expect: the view was not counted, and the visitor is
+            // told so. A database outage fails every visit; its stack trace says nothing new.
+            var logger = loggers.CreateLogger(typeof(VisitEndpoints));
+            if (ClusterFaults.IsDatabaseFailure(ex))
+            {
+                logger.LogWarning("Visit not recorded, database unavailable: {Reason}", ex.Message);
+            }
+            else
+            {
+                logger.LogWarning(ex, "Visit not recorded");
+            }
+
             visit = null;
         }
 
