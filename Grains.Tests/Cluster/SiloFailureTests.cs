@@ -44,7 +44,14 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
     public async Task A_graceful_stop_and_a_new_silo_under_load_show_no_error_and_the_new_silo_takes_grains()
     {
         var database = await postgres.CreateDatabaseAsync("rolling");
-        await using var cluster = await LocalCluster.StartAsync(database, silos: 2);
+        // Dead silos' rows are deleted within seconds here (an hour by default), to see that happen.
+        var prompt = new Dictionary<string, string?>
+        {
+            ["Orleans__Membership__DefunctSiloExpiration"] = "00:00:01",
+            ["Orleans__Membership__DefunctSiloMinimumRetention"] = "00:00:01",
+            ["Orleans__Membership__DefunctSiloCleanupPeriod"] = "00:00:02",
+        };
+        await using var cluster = await LocalCluster.StartAsync(database, silos: 2, prompt);
         await using var load = await VisitLoad.StartAsync(cluster.Site, visitors: 12, newcomerEvery: 4);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
@@ -66,11 +73,18 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
         // Newcomers keep activating grains; random placement puts about half on the new silo.
         await Task.Delay(TimeSpan.FromSeconds(5));
         var onNewSilo = await ClusterProbe.VisitorActivationsAsync(database, ClusterIdOf(cluster), cluster.SiloPort(3));
+        var cleanup = Stopwatch.StartNew();
+        while (await ClusterProbe.SiloStatusAsync(database, cluster.SiloPort(2)) is not null)
+        {
+            Assert.True(cleanup.Elapsed < TimeSpan.FromSeconds(20), "the stopped silo's membership row was not deleted");
+            await Task.Delay(250);
+        }
+
         await load.StopAsync();
 
         var figures = Figures.Of(load, terminatedAt);
         Figures.Report(output, $"SIGTERM of 1 of 2 silos, then a new silo: {figures}, silo stopped in {stopped.TotalSeconds:F1} s, " +
-               $"new silo serving in {joined.TotalSeconds:F1} s with {onNewSilo} visitor grains");
+               $"new silo serving in {joined.TotalSeconds:F1} s with {onNewSilo} visitor grains, stopped silo's row deleted");
         Assert.Equal(0, figures.Failures);
         Assert.Equal(0, figures.Unavailable);
         Assert.True(onNewSilo > 0, "no visitor grain was placed on the new silo");
