@@ -19,8 +19,12 @@ public sealed class VisitorGrain(
     TimeProvider clock,
     ILogger<VisitorGrain> logger) : Grain, IVisitorGrain
 {
-    /// <summary>How many request ids are kept: enough for any retry still in flight.</summary>
-    public const int RecentRequestLimit = 8;
+    /// <summary>
+    /// How many request ids are kept. A retry is only ever of a visit still in flight, so this
+    /// need only cover the visits one visitor makes at once (a few tabs); each id adds ~40 bytes to
+    /// the row, and the row's size is much of a write's cost.
+    /// </summary>
+    public const int RecentRequestLimit = 4;
 
     // A record without a first-seen time was cleared, or never written: the visitor is unknown.
     private bool IsKnown => state.RecordExists && state.State.FirstSeen != default;
