@@ -5,15 +5,6 @@ using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Operations;
 
-/// <summary>The operator's credential (section <c>Stats</c>): HTTP Basic, user <c>admin</c>.</summary>
-public sealed class AdminCredentialOptions
-{
-    public const string Section = "Stats";
-
-    /// <summary>Password of user <c>admin</c>. Unset: admin pages answer only requests from loopback.</summary>
-    public string? AdminPassword { get; set; }
-}
-
 /// <summary>Guards operator pages (the Orleans Dashboard) with the admin credential.</summary>
 public static class AdminAccess
 {

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
@@ -6,23 +5,6 @@ using BallOrleans.Grains.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
-
-/// <summary>How fast one client address may mint new visitors (section <c>NewVisitors</c>).</summary>
-public sealed class NewVisitorLimitOptions
-{
-    public const string Section = "NewVisitors";
-
-    /// <summary>Sustained new visitors per second per address; 0 turns the limit off.</summary>
-    [Range(0, 1_000_000)]
-    public int PerAddressPerSecond { get; set; } = 5;
-
-    /// <summary>How many may be minted at once before the sustained rate applies (a school behind one NAT).</summary>
-    [Range(1, 10_000_000)]
-    public int Burst { get; set; } = 200;
-
-    /// <summary>Loopback clients (the benchmark, a reverse proxy on the same host) are not limited.</summary>
-    public bool ExemptLoopback { get; set; } = true;
-}
 
 /// <summary>
 /// A token bucket per client address (IPv6 per /64, which one subscriber usually holds) for
