@@ -48,6 +48,33 @@ public sealed class VisitRetryTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_retry_whose_first_attempt_another_activation_wrote_is_not_counted_again()
+    {
+        var database = await postgres.CreateDatabaseAsync("retryetag");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        var color = (await visitor.VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Color;
+        var lost = Guid.NewGuid();
+
+        // The first attempt of visit `lost` reached another activation (on a silo that then died),
+        // which counted and wrote it: this activation's ETag is now stale and its memory lacks it.
+        await VisitorGrainTests.ExecuteAsync(database, """
+            UPDATE ball_grain_state t
+            SET version = t.version + 1,
+                payload = convert_to(jsonb_set(jsonb_set(s.j, ARRAY[@col::text], to_jsonb((s.j->>@col::text)::bigint + 1)),
+                                               '{q}', (s.j->'q') || to_jsonb(@req::text))::text, 'UTF8')
+            FROM (SELECT convert_from(payload, 'UTF8')::jsonb AS j FROM ball_grain_state WHERE grain_key = @id) s
+            WHERE t.grain_key = @id
+            """, ("id", id), ("col", color == BallColor.Red ? "r" : "b"), ("req", lost.ToString()));
+
+        var retried = (await visitor.VisitAsync(firstVisit: false, lost)).View!;
+
+        Assert.Equal(2, retried.Views);
+        Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
+    }
+
+    [Fact]
     public async Task Only_the_last_few_request_ids_are_kept()
     {
         var database = await postgres.CreateDatabaseAsync("retrylimit");
