@@ -22,6 +22,10 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 say() { echo "cluster.sh: $*" >&2; }
 alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Orleans listens with SO_REUSEPORT, so another process (a `./ball run` silo) can hold the same
+# port without an error: look at who listens, not only whether something does.
+port_taken() { if command -v ss >/dev/null; then [[ -n $(ss -ltnH "sport = :$1") ]]; else port_open "$1"; fi; }
+listening() { if command -v ss >/dev/null; then ss -ltnpH "sport = :$2" | grep -q "pid=$1,"; else port_open "$2"; fi; }
 
 silo_indexes() {
   local f
@@ -32,11 +36,15 @@ start_silo() {
   local i=$1 silo_port=$(( ${CLUSTER_SILO_PORT:-11111} + $1 - 1 )) gateway_port=$(( ${CLUSTER_GATEWAY_PORT:-30000} + $1 - 1 ))
   local dll=$ROOT/Silo/bin/$CONFIG/net10.0/Silo.dll
   [[ -f $dll ]] || die "$dll missing: run without --no-build"
+  local port
+  for port in "$silo_port" "$gateway_port"; do
+    port_taken "$port" && die "port $port is already in use (another silo?): set CLUSTER_SILO_PORT / CLUSTER_GATEWAY_PORT"
+  done
   Orleans__SiloPort=$silo_port Orleans__GatewayPort=$gateway_port \
     nohup dotnet "$dll" --contentRoot "$ROOT/Silo" >"$RUN_DIR/silo-$i.log" 2>&1 &
   echo $! >"$RUN_DIR/silo-$i.pid"
   local waited=0
-  until port_open "$gateway_port"; do
+  until listening "$(cat "$RUN_DIR/silo-$i.pid")" "$gateway_port"; do
     alive "$RUN_DIR/silo-$i.pid" || { tail -20 "$RUN_DIR/silo-$i.log" >&2; die "silo $i exited"; }
     (( waited++ < 600 )) || die "silo $i did not open gateway port $gateway_port in 60 s"
     sleep 0.1
@@ -84,7 +92,9 @@ case $cmd in
       dotnet build "$ROOT/Web/Web.csproj" -c "$CONFIG" -v q -nologo >&2
     fi
     # Everything add-silo needs later, private to this user: it may hold a password.
-    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|Stats__|Logging__|CLUSTER_)' || true
+    # `export` lines, not `declare -x`: sourced inside a function, declare would make them local.
+    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|Stats__|Logging__|CLUSTER_)' \
+                     | sed 's/^declare -x /export /' || true
                    echo "CONFIG=$CONFIG"; echo "WEB_PORT=$web_port"; } >"$RUN_DIR/settings" )
     for (( i = 1; i <= silos; i++ )); do start_silo "$i"; done
     # The project folder is the content root: appsettings.json and wwwroot live there.
