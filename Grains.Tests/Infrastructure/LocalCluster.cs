@@ -27,8 +27,9 @@ public sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(string connectionString, int silos, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var runDirectory = Directory.CreateTempSubdirectory("ball-cluster-").FullName;
-        // Port blocks of their own, away from the defaults a developer's cluster may hold.
-        var basePort = 20000 + Random.Shared.Next(0, 400) * 50;
+        // Port blocks of their own, away from the defaults a developer's cluster may hold and
+        // below Linux's ephemeral range (32768 up), where outgoing connections take their ports.
+        var basePort = 20000 + Random.Shared.Next(0, 250) * 50;
         var environment = new Dictionary<string, string?>
         {
             ["ConnectionStrings__Postgres"] = connectionString,
