@@ -4,6 +4,7 @@ using BallOrleans.Web;
 using BallOrleans.Web.Hosting;
 using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -29,7 +30,17 @@ app.MapVisitEndpoints();
 app.MapBallHealthEndpoints();
 app.MapBallMetrics();
 app.MapBallDashboard();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (OptionsValidationException ex)
+{
+    // A bad setting is the operator's to fix: say which, without a stack trace.
+    Console.Error.WriteLine($"ball: invalid configuration: {string.Join("; ", ex.Failures)}");
+    return 2;
+}
+
 return 0;
 
 /// <summary>The entry point, named so tests can host the app with WebApplicationFactory.</summary>

@@ -1,0 +1,94 @@
+using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Visitors;
+using BallOrleans.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace BallOrleans.Tests.Storage;
+
+/// <summary>Our SQL behind the ADO.NET provider keeps Orleans' optimistic-concurrency contract.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class GrainStorageContractTests(PostgresServer postgres) : IAsyncLifetime
+{
+    private InProcessTestCluster _cluster = null!;
+    private IGrainStorage _storage = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("contract"));
+        _storage = _cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Visitors);
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task A_write_with_a_stale_etag_raises_InconsistentStateException()
+    {
+        var grainId = NewGrainId();
+        var mine = NewState(views: 1);
+        await _storage.WriteStateAsync("visitor", grainId, mine);
+        var stale = new GrainState<VisitorState>(mine.State, mine.ETag);
+        mine.State!.RedViews = 2;
+        await _storage.WriteStateAsync("visitor", grainId, mine);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.WriteStateAsync("visitor", grainId, stale));
+
+        var read = new GrainState<VisitorState>();
+        await _storage.ReadStateAsync("visitor", grainId, read);
+        Assert.Equal(2, read.State!.RedViews);
+        Assert.Equal(mine.ETag, read.ETag);
+    }
+
+    [Fact]
+    public async Task Of_two_first_writes_to_one_row_exactly_one_wins()
+    {
+        var grainId = NewGrainId();
+        var writes = Enumerable.Range(1, 8)
+            .Select(async views =>
+            {
+                try
+                {
+                    await _storage.WriteStateAsync("visitor", grainId, NewState(views));
+                    return true;
+                }
+                catch (InconsistentStateException)
+                {
+                    return false;
+                }
+            })
+            .ToList();
+
+        var outcomes = await Task.WhenAll(writes);
+
+        Assert.Equal(1, outcomes.Count(won => won));
+        var read = new GrainState<VisitorState>();
+        await _storage.ReadStateAsync("visitor", grainId, read);
+        Assert.Equal("1", read.ETag);
+    }
+
+    [Fact]
+    public async Task Cleared_state_reads_back_empty_and_the_version_keeps_counting()
+    {
+        var grainId = NewGrainId();
+        var state = NewState(views: 3);
+        await _storage.WriteStateAsync("visitor", grainId, state);
+        await _storage.ClearStateAsync("visitor", grainId, state);
+
+        var read = new GrainState<VisitorState>();
+        await _storage.ReadStateAsync("visitor", grainId, read);
+
+        Assert.Equal(0, read.State!.TotalViews);
+        Assert.Equal("2", read.ETag);
+    }
+
+    private static GrainId NewGrainId() => GrainId.Create("visitor", VisitorId.NewId());
+
+    private static GrainState<VisitorState> NewState(long views) => new(new VisitorState
+    {
+        Color = BallColor.Red,
+        RedViews = views,
+        FirstSeen = DateTimeOffset.UtcNow,
+        LastSeen = DateTimeOffset.UtcNow,
+    });
+}

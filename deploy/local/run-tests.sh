@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test; the PostgreSQL the tests need is started by the test
+# run itself (Grains.Tests/Infrastructure/PostgresServer.cs). Installs what a fresh Debian
+# machine lacks (Chromium for the browser test) when run as root.
+# The last line printed is the plain summary "N passed, N failed[, N skipped]" read from the
+# test results. Extra arguments go to `dotnet test` (e.g. --filter BallPageTests).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    echo "run-tests: installing Chromium (Debian package) for the browser test" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "run-tests: /usr/bin/chromium is missing and this is not root: the browser test will fail (apt-get install chromium)" >&2
+  fi
+fi
+
+results=$ROOT/TestResults
+rm -rf "$results"
+dotnet build BallOrleans.sln -c Release -nologo -v q -clp:ErrorsOnly
+status=0
+dotnet test BallOrleans.sln -c Release --no-build --nologo \
+  --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" \
+  --blame-hang-timeout 10m "$@" || status=$?
+
+passed=0 failed=0 skipped=0 files=0
+for trx in "$results"/*.trx; do
+  [[ -f $trx ]] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value notExecuted)))
+done
+if [[ $files == 0 ]]; then
+  echo "run-tests: no test results were written" >&2
+  failed=$((failed + 1)); status=1
+fi
+summary="$passed passed, $failed failed"
+[[ $skipped -gt 0 ]] && summary+=", $skipped skipped"
+echo "$summary"
+[[ $failed == 0 ]] || status=1
+exit $status
