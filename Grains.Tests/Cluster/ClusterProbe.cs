@@ -1,6 +1,7 @@
 using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
 
@@ -42,6 +43,7 @@ public static class ClusterProbe
     public static async Task<int> VisitorActivationsAsync(string database, string clusterId, int siloPort)
     {
         var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders(); // a probe, not a service: its start-up chatter would bury the figures
         builder.UseOrleansClient(client => client
             .Configure<ClusterOptions>(o =>
             {
