@@ -3,6 +3,7 @@ using BallOrleans.Grains.Visitors;
 using BallOrleans.Web;
 using BallOrleans.Web.Hosting;
 using BallOrleans.Web.Stats;
+using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Options;
 
@@ -24,9 +25,13 @@ builder.Services.AddBallWeb(builder.Configuration);
 
 var app = builder.Build();
 app.UseSecurityHeaders();
+app.UseAdminAccess(OrleansHosting.DashboardPath);
 app.UseStaticFiles();
 app.MapVisitEndpoints();
 app.MapStatsEndpoints();
+app.MapBallHealthEndpoints();
+app.MapBallMetrics();
+app.MapBallDashboard();
 try
 {
     await app.RunAsync();

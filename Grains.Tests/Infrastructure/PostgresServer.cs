@@ -12,17 +12,39 @@ namespace BallOrleans.Tests.Infrastructure;
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"ball-test-pg-{Environment.ProcessId}");
+    private readonly string _directory;
     private string _adminConnectionString = "";
+    private int _port;
     private int _databases;
+
+    /// <summary>The run's shared server (the collection fixture).</summary>
+    public PostgresServer()
+        : this("shared")
+    {
+    }
+
+    private PostgresServer(string name) =>
+        _directory = Path.Combine(Path.GetTempPath(), $"ball-test-pg-{Environment.ProcessId}-{name}");
+
+    /// <summary>A server of one's own, for a test that stops and starts it (call InitializeAsync).</summary>
+    public static PostgresServer Private(string name) => new(name);
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
+        _port = FreePort();
+        await StartAsync();
+    }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port and data.</summary>
+    public async Task StartAsync()
+    {
         // fsync off: these tests check what the application writes, not what survives a power cut.
-        var output = await RunScriptAsync("start", _directory, port.ToString(), "--no-fsync");
+        var output = await RunScriptAsync("start", _directory, _port.ToString(), "--no-fsync");
         _adminConnectionString = new NpgsqlConnectionStringBuilder(output.Trim()) { Database = "postgres" }.ConnectionString;
     }
+
+    /// <summary>Stops the server (fast shutdown: open sessions are cut, as in a crash of the database host).</summary>
+    public Task StopAsync() => RunScriptAsync("stop", _directory);
 
     public async Task DisposeAsync()
     {

@@ -39,7 +39,7 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
             Assert.Equal(payload.GetProperty("c").GetString(), state.Color.Name());
             Assert.Equal(payload.GetProperty("r").GetInt64() + payload.GetProperty("b").GetInt64(), state.TotalViews);
             Assert.Equal(payload.GetProperty("f").GetDateTimeOffset(), state.FirstSeen);
-            var view = (await grain.VisitAsync(firstVisit: false)).View!;
+            var view = (await grain.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
             Assert.Equal(state.TotalViews + 1, view.Views);
         }
     }

@@ -69,7 +69,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
             var count = 0;
             while (!stop.IsCancellationRequested)
             {
-                await grains.GetGrain<IVisitorGrain>(VisitorId.NewId()).VisitAsync(firstVisit: true);
+                await grains.GetGrain<IVisitorGrain>(VisitorId.NewId()).VisitAsync(firstVisit: true, Guid.NewGuid());
                 count++;
             }
 

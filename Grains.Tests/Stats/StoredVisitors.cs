@@ -51,10 +51,10 @@ internal static class StoredVisitors
         await Parallel.ForEachAsync(visits, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (v, _) =>
         {
             var grain = grains.GetGrain<IVisitorGrain>(v.Id);
-            await grain.VisitAsync(firstVisit: true);
+            await grain.VisitAsync(firstVisit: true, Guid.NewGuid());
             for (var i = 1; i < v.Count; i++)
             {
-                await grain.VisitAsync(firstVisit: false);
+                await grain.VisitAsync(firstVisit: false, Guid.NewGuid());
             }
         });
         return ids;

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Stats;
+using BallOrleans.Web.Operations;
 
 namespace BallOrleans.Tests.Stats;
 
@@ -57,7 +58,7 @@ public sealed class VisitorCursorTests
     [InlineData("Admin", "secret", false)]
     [InlineData("admin", "", false)]
     public void Basic_credentials_need_user_admin_and_the_exact_password(string user, string password, bool accepted) =>
-        Assert.Equal(accepted, StatsAccessFilter.HasCredentials(StatsWebApp.Basic(user, password).ToString(), "secret"));
+        Assert.Equal(accepted, AdminAccess.HasCredentials(StatsWebApp.Basic(user, password).ToString(), "secret"));
 
     [Theory]
     [InlineData(null)]
@@ -65,5 +66,5 @@ public sealed class VisitorCursorTests
     [InlineData("Basic !!!")]
     [InlineData("Basic YWRtaW4=")] // "admin", no colon
     public void Malformed_authorization_headers_are_refused(string? header) =>
-        Assert.False(StatsAccessFilter.HasCredentials(header, "secret"));
+        Assert.False(AdminAccess.HasCredentials(header, "secret"));
 }

@@ -13,9 +13,9 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         await using var cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("returning"));
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
 
-        var first = (await visitor.VisitAsync(firstVisit: true)).View!;
-        var second = (await visitor.VisitAsync(firstVisit: false)).View!;
-        var third = (await visitor.VisitAsync(firstVisit: false)).View!;
+        var first = (await visitor.VisitAsync(firstVisit: true, Guid.NewGuid())).View!;
+        var second = (await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
+        var third = (await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
 
         Assert.Equal([1L, 2L, 3L], [first.Views, second.Views, third.Views]);
         Assert.Equal(first.Color, second.Color);
@@ -33,8 +33,8 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
             foreach (var id in ids)
             {
                 var grain = cluster.Client.GetGrain<IVisitorGrain>(id);
-                await grain.VisitAsync(firstVisit: true);
-                before[id] = (await grain.VisitAsync(firstVisit: false)).View!;
+                await grain.VisitAsync(firstVisit: true, Guid.NewGuid());
+                before[id] = (await grain.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
             }
 
             await cluster.StopAllSilosAsync();
@@ -43,7 +43,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         await using var restarted = await TestClusters.StartAsync(database);
         foreach (var id in ids)
         {
-            var after = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false)).View!;
+            var after = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
             Assert.Equal(before[id].Color, after.Color);
             Assert.Equal(3, after.Views);
             Assert.Equal(before[id].FirstSeen, after.FirstSeen);
@@ -57,9 +57,9 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         await using var cluster = await TestClusters.StartAsync(database);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
-        await visitor.VisitAsync(firstVisit: true);
+        await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
 
-        await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => visitor.VisitAsync(firstVisit: false)));
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => visitor.VisitAsync(firstVisit: false, Guid.NewGuid())));
 
         var state = (await visitor.GetStateAsync())!;
         Assert.Equal(1001, state.TotalViews);
@@ -73,7 +73,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         await using var cluster = await TestClusters.StartAsync(database);
         var id = VisitorId.NewId();
 
-        var result = await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false);
+        var result = await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid());
 
         Assert.True(result.IsUnknown);
         Assert.Null(await StoredViewsAsync(database, id));
@@ -89,7 +89,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         {
             foreach (var id in ids)
             {
-                colors[id] = (await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: true)).View!.Color;
+                colors[id] = (await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Color;
             }
 
             await cluster.StopAllSilosAsync();
@@ -100,10 +100,10 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         await using var reweighted = await TestClusters.StartAsync(database, settings: allBlue);
         foreach (var id in ids)
         {
-            Assert.Equal(colors[id], (await reweighted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false)).View!.Color);
+            Assert.Equal(colors[id], (await reweighted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid())).View!.Color);
         }
 
-        var newcomer = await reweighted.Client.GetGrain<IVisitorGrain>(VisitorId.NewId()).VisitAsync(firstVisit: true);
+        var newcomer = await reweighted.Client.GetGrain<IVisitorGrain>(VisitorId.NewId()).VisitAsync(firstVisit: true, Guid.NewGuid());
         Assert.Equal(BallColor.Blue, newcomer.View!.Color);
     }
 
@@ -114,7 +114,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         await using var cluster = await TestClusters.StartAsync(database);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
-        await visitor.VisitAsync(firstVisit: true);
+        await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
 
         // Another writer (a duplicate activation, an operator) bumps the row: the grain's ETag is now stale.
         await ExecuteAsync(database, """
@@ -125,7 +125,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
             WHERE grain_key = @id
             """, ("id", id));
 
-        var view = (await visitor.VisitAsync(firstVisit: false)).View!;
+        var view = (await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
 
         Assert.Equal(BallColor.Red, view.Color);
         Assert.Equal(42, view.Views);

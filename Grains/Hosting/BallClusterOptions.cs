@@ -25,4 +25,18 @@ public sealed class BallClusterOptions
 
     /// <summary>The address other silos reach this one at; default 127.0.0.1 (one machine).</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// How long one grain call may take before the caller gets a timeout (Orleans' default is
+    /// 30 s). Short, because a call to a silo that just died hangs until then, and the web tier
+    /// retries (safely, with the same request id) within its own deadline.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.5", "00:05:00")]
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Running in Kubernetes: take the pod's name and IP from POD_NAME/POD_IP and watch the pods.</summary>
+    public bool Kubernetes { get; set; }
+
+    /// <summary>Host the Orleans Dashboard's grains on silos (and its pages on the web tier).</summary>
+    public bool Dashboard { get; set; } = true;
 }

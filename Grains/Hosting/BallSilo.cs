@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Storage;
 
 namespace BallOrleans.Grains.Hosting;
@@ -15,15 +16,24 @@ namespace BallOrleans.Grains.Hosting;
 /// <summary>The one place a silo is configured, for the standalone Silo, the web co-host and tests.</summary>
 public static class BallSilo
 {
-    /// <summary>Grains, their PostgreSQL storage and the schema migration, plus ADO.NET clustering.</summary>
-    public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration) =>
+    /// <summary>Grains, their PostgreSQL storage and the schema migration, plus ADO.NET clustering and the dashboard's grains.</summary>
+    public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration)
+    {
         silo.AddBallGrains(configuration).UseBallCluster(configuration);
+        if (ReadClusterOptions(configuration).Dashboard)
+        {
+            silo.AddDashboard();
+        }
+
+        return silo;
+    }
 
     /// <summary>Grains and storage only: tests bring their own (in-process) clustering.</summary>
     public static ISiloBuilder AddBallGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
         var services = silo.Services;
         services.AddBallDatabase(configuration);
+        services.AddDatabaseExceptionSerialization();
         services.AddOptions<ColorWeightsOptions>()
             .Bind(configuration.GetSection(ColorWeightsOptions.Section))
             .ValidateDataAnnotations()
@@ -67,6 +77,15 @@ public static class BallSilo
             o.Invariant = "Npgsql";
             o.ConnectionString = connectionString;
         });
+        silo.UseBallMembership(configuration);
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.CallTimeout);
+        if (cluster.Kubernetes)
+        {
+            // The pod's IP and name replace the configured address; the agent also deletes
+            // membership rows of pods that are gone.
+            silo.UseKubernetesHosting();
+        }
+
         return silo;
     }
 
@@ -78,13 +97,13 @@ public static class BallSilo
         return services;
     }
 
-    internal static BallClusterOptions BindClusterOptions(IServiceCollection services, IConfiguration configuration)
+    public static BallClusterOptions BindClusterOptions(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<BallClusterOptions>()
             .Bind(configuration.GetSection(BallClusterOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        var options = configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions();
+        var options = ReadClusterOptions(configuration);
         var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
         if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
         {
@@ -94,4 +113,7 @@ public static class BallSilo
 
         return options;
     }
+
+    internal static BallClusterOptions ReadClusterOptions(IConfiguration configuration) =>
+        configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions();
 }

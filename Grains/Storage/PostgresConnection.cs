@@ -74,6 +74,19 @@ public static class PostgresConnection
             builder.NoResetOnClose = true;
         }
 
+        // Fail fast when the database is unreachable (Npgsql waits 15 s to connect and 30 s for a
+        // command by default): a visit that cannot be stored is answered 503 at once, and the
+        // visitor reloads; a hung request helps no one.
+        if (!builder.ContainsKey(nameof(builder.Timeout)))
+        {
+            builder.Timeout = 3;
+        }
+
+        if (!builder.ContainsKey(nameof(builder.CommandTimeout)))
+        {
+            builder.CommandTimeout = 5;
+        }
+
         if (string.IsNullOrEmpty(builder.ApplicationName))
         {
             builder.ApplicationName = "ball-orleans";

@@ -9,10 +9,12 @@ public interface IVisitorGrain : IGrainWithStringKey
     /// <summary>
     /// Counts one view and returns what to show, once the count is durable. With
     /// <paramref name="firstVisit"/> false, an id that has no stored state is answered with
-    /// <see cref="VisitResult.Unknown"/> and nothing is stored.
+    /// <see cref="VisitResult.Unknown"/> and nothing is stored. <paramref name="requestId"/> makes
+    /// retries safe: a visit whose id was already counted answers the stored view and counts
+    /// nothing, even on a new activation after the silo that counted it died.
     /// </summary>
     [Alias("Visit")]
-    Task<VisitResult> VisitAsync(bool firstVisit);
+    Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId);
 
     /// <summary>What the visitor would be shown, without counting a view.</summary>
     [Alias("Peek"), ReadOnly]

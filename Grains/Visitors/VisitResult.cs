@@ -7,11 +7,17 @@ public sealed record VisitorView(
     [property: Id(1)] long Views,
     [property: Id(2)] DateTimeOffset FirstSeen);
 
-/// <summary>The answer to a visit: the view, or <see cref="Unknown"/> when the id was never minted here.</summary>
+/// <summary>
+/// The answer to a visit: the view; <see cref="Unknown"/> when the id was never minted here; or
+/// <see cref="NotStored"/> when storage failed, so nothing was counted and the caller should not
+/// retry at once.
+/// </summary>
 [GenerateSerializer, Alias("ball.VisitResult")]
-public sealed record VisitResult([property: Id(0)] VisitorView? View)
+public sealed record VisitResult([property: Id(0)] VisitorView? View, [property: Id(1)] bool StorageFailed = false)
 {
     public static readonly VisitResult Unknown = new((VisitorView?)null);
 
-    public bool IsUnknown => View is null;
+    public static readonly VisitResult NotStored = new(null, StorageFailed: true);
+
+    public bool IsUnknown => View is null && !StorageFailed;
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
@@ -7,7 +9,8 @@ namespace BallOrleans.Grains.Visitors;
 /// <summary>
 /// Keeps one visitor's color and views. Every counted view is written through to PostgreSQL
 /// before the caller gets its answer; the grain's turn-based concurrency makes concurrent
-/// visits with the same cookie count exactly once each.
+/// visits with the same cookie count exactly once each, and the request ids it keeps make a
+/// retried visit count once.
 /// </summary>
 public sealed class VisitorGrain(
     [PersistentState(stateName: "visitor", storageName: StorageNames.Visitors)] IPersistentState<VisitorState> state,
@@ -16,11 +19,30 @@ public sealed class VisitorGrain(
     TimeProvider clock,
     ILogger<VisitorGrain> logger) : Grain, IVisitorGrain
 {
+    /// <summary>
+    /// How many request ids are kept. A retry is only ever of a visit still in flight, so this
+    /// need only cover the visits one visitor makes at once (a few tabs); each id adds ~40 bytes to
+    /// the row, and the row's size is much of a write's cost.
+    /// </summary>
+    public const int RecentRequestLimit = 4;
+
     // A record without a first-seen time was cleared, or never written: the visitor is unknown.
     private bool IsKnown => state.RecordExists && state.State.FirstSeen != default;
 
-    public async Task<VisitResult> VisitAsync(bool firstVisit)
+    public async Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId)
     {
+        if (requestId == Guid.Empty)
+        {
+            // A caller that never retries; still listed, so every counted view has its id and
+            // the arithmetic in AlreadyCounted holds.
+            requestId = Guid.NewGuid();
+        }
+
+        if (AlreadyCounted(requestId) is { } earlier)
+        {
+            return new VisitResult(earlier);
+        }
+
         if (!IsKnown && !firstVisit)
         {
             // An id we never minted (or forgot): store nothing, and don't keep it in memory.
@@ -33,36 +55,44 @@ public sealed class VisitorGrain(
         var wasKnown = IsKnown;
         try
         {
-            CountView(now);
-            await state.WriteStateAsync();
+            CountView(now, requestId);
+            await WriteAsync();
         }
         catch (InconsistentStateException ex)
         {
-            // Someone else wrote this visitor since we read it (a duplicate activation during a
-            // partition, or a repair by hand). Their write is the truth: reload, count on top, and
-            // write once more; if that fails too the caller sees the error.
-            logger.LogWarning(ex, "Visitor {VisitorId} changed under us; reloading and counting again", this.GetPrimaryKeyString());
-            await state.ReadStateAsync();
-            before = Copy(state.State);
-            wasKnown = IsKnown;
-            CountView(now);
+            // Someone else wrote this visitor since we read it: a duplicate activation during a
+            // partition, an earlier attempt of this very visit whose answer was lost, or a repair
+            // by hand. Their write is the truth: reload, and count on top unless it already holds
+            // this visit.
+            logger.LogWarning(ex, "Visitor {VisitorId} changed under us; reloading", this.GetPrimaryKeyString());
             try
             {
-                await state.WriteStateAsync();
+                await state.ReadStateAsync();
+                if (AlreadyCounted(requestId) is { } written)
+                {
+                    return new VisitResult(written);
+                }
+
+                before = Copy(state.State);
+                wasKnown = IsKnown;
+                CountView(now, requestId);
+                await WriteAsync();
             }
-            catch
+            catch (Exception retryEx)
             {
                 state.State = before;
-                throw;
+                return NotStored(retryEx);
             }
         }
-        catch
+        catch (Exception ex)
         {
             // Not durable, so not counted: memory goes back to what storage holds.
             state.State = before;
-            throw;
+            return NotStored(ex);
         }
 
+        var color = state.State.Color;
+        BallMetrics.Visits.Add(1, BallMetrics.ColorTag(color.Name()));
         observer.OnVisitStored(this.GetPrimaryKeyString(), state.State, isNewVisitor: !wasKnown);
         return new VisitResult(View());
     }
@@ -73,7 +103,42 @@ public sealed class VisitorGrain(
     public Task<VisitorState?> GetStateAsync() =>
         Task.FromResult(IsKnown ? Copy(state.State) : null);
 
-    private void CountView(DateTimeOffset now)
+    private async Task WriteAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        await state.WriteStateAsync();
+        BallMetrics.StorageWriteLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private VisitResult NotStored(Exception ex)
+    {
+        // The caller answers 503 and the visitor reloads; the message is enough to see why
+        // (the stack adds nothing when the database is simply down, and there may be many).
+        logger.LogWarning("Visit of {VisitorId} not stored: {Reason}", this.GetPrimaryKeyString(), ex.Message);
+        BallMetrics.VisitsNotStored.Add(1);
+        return VisitResult.NotStored;
+    }
+
+    /// <summary>The view a visit with this id was answered, when it is among the last few counted.</summary>
+    private VisitorView? AlreadyCounted(Guid requestId)
+    {
+        if (!IsKnown)
+        {
+            return null;
+        }
+
+        var recent = state.State.RecentRequests;
+        var index = recent.LastIndexOf(requestId);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var s = state.State;
+        return new VisitorView(s.Color, s.ViewsOf(s.Color) - (recent.Count - 1 - index), s.FirstSeen);
+    }
+
+    private void CountView(DateTimeOffset now, Guid requestId)
     {
         if (!IsKnown)
         {
@@ -95,6 +160,11 @@ public sealed class VisitorGrain(
         }
 
         s.LastSeen = now;
+        s.RecentRequests.Add(requestId);
+        if (s.RecentRequests.Count > RecentRequestLimit)
+        {
+            s.RecentRequests.RemoveRange(0, s.RecentRequests.Count - RecentRequestLimit);
+        }
     }
 
     private VisitorView View() => new(state.State.Color, state.State.ViewsOf(state.State.Color), state.State.FirstSeen);
@@ -106,5 +176,6 @@ public sealed class VisitorGrain(
         BlueViews = s.BlueViews,
         FirstSeen = s.FirstSeen,
         LastSeen = s.LastSeen,
+        RecentRequests = [.. s.RecentRequests],
     };
 }

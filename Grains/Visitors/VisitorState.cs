@@ -25,6 +25,15 @@ public sealed class VisitorState
     [Id(4), JsonPropertyName("l")]
     public DateTimeOffset LastSeen { get; set; }
 
+    /// <summary>
+    /// Ids of the last few counted visits, oldest first. A retried visit whose id is here was
+    /// already counted: it is answered from the state, not counted again. Each counted visit
+    /// adds exactly one view of the visitor's color, so the view a listed visit was shown is
+    /// the current count minus the number of visits listed after it.
+    /// </summary>
+    [Id(5), JsonPropertyName("q")]
+    public List<Guid> RecentRequests { get; set; } = [];
+
     public long ViewsOf(BallColor color) => color == BallColor.Red ? RedViews : BlueViews;
 
     [JsonIgnore]

@@ -1,15 +1,19 @@
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace BallOrleans.Web.Hosting;
 
 /// <summary>
 /// The web tier either co-hosts a silo (the one-machine default) or joins a cluster of
-/// separate Silo processes as a client (<c>Orleans:Mode=client</c>).
+/// separate Silo processes as a client (<c>Orleans:Mode=client</c>), finding the gateways in
+/// the membership table.
 /// </summary>
 public static class OrleansHosting
 {
+    public const string DashboardPath = "/dashboard";
+
     public static WebApplicationBuilder AddBallOrleans(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
@@ -20,20 +24,31 @@ public static class OrleansHosting
                 builder.UseOrleans(silo => silo.AddBallSilo(configuration));
                 break;
             case "client":
-                var cluster = configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions();
+                var cluster = BallSilo.BindClusterOptions(builder.Services, configuration);
                 var connectionString = PostgresConnection.Resolve(configuration);
                 builder.Services.AddBallDatabase(configuration);
-                builder.UseOrleansClient(client => client
-                    .Configure<ClusterOptions>(o =>
+                builder.Services.AddDatabaseExceptionSerialization();
+                builder.UseOrleansClient(client =>
+                {
+                    client
+                        .Configure<ClusterOptions>(o =>
+                        {
+                            o.ClusterId = cluster.ClusterId;
+                            o.ServiceId = cluster.ServiceId;
+                        })
+                        .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.CallTimeout)
+                        // Learn of new and dead gateways within seconds, not the default minute.
+                        .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5))
+                        .UseAdoNetClustering(o =>
+                        {
+                            o.Invariant = "Npgsql";
+                            o.ConnectionString = connectionString;
+                        });
+                    if (cluster.Dashboard)
                     {
-                        o.ClusterId = cluster.ClusterId;
-                        o.ServiceId = cluster.ServiceId;
-                    })
-                    .UseAdoNetClustering(o =>
-                    {
-                        o.Invariant = "Npgsql";
-                        o.ConnectionString = connectionString;
-                    }));
+                        client.AddDashboard();
+                    }
+                });
                 builder.Services.AddSingleton(TimeProvider.System);
                 break;
             default:
@@ -41,5 +56,16 @@ public static class OrleansHosting
         }
 
         return builder;
+    }
+
+    /// <summary>The Orleans Dashboard under <see cref="DashboardPath"/>, behind the admin credential.</summary>
+    public static WebApplication MapBallDashboard(this WebApplication app)
+    {
+        if (app.Configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>()?.Dashboard ?? true)
+        {
+            app.MapOrleansDashboard(routePrefix: DashboardPath);
+        }
+
+        return app;
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Stats;
+using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,13 +15,18 @@ public static class WebServices
     public static IServiceCollection AddBallWeb(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
+        services.AddOptions<VisitOptions>().Bind(configuration.GetSection(VisitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NewVisitorLimitOptions>().Bind(configuration.GetSection(NewVisitorLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ColorAssignment>();
+        services.AddSingleton<NewVisitorLimit>();
         services.AddSingleton<VisitService>();
         services.AddStatsOptions(configuration);
         services.TryAddSingleton<VisitorStatsReader>();
         services.AddSingleton<StatsCache>();
         services.AddSingleton<StatsReports>();
         services.AddSingleton<StatsAccessFilter>();
+        services.AddBallHealthChecks();
+        services.AddBallTelemetry();
         services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.AddServerHeader = false;

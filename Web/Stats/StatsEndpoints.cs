@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Stats;
+using BallOrleans.Web.Operations;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Stats;
@@ -104,7 +105,7 @@ public static class StatsEndpoints
         }
         else
         {
-            logger.LogInformation("Stats: /stats and the stats APIs need HTTP Basic auth as user '{User}'", StatsAccessFilter.User);
+            logger.LogInformation("Stats: /stats and the stats APIs need HTTP Basic auth as user '{User}'", AdminAccess.User);
         }
     }
 }

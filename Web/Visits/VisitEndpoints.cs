@@ -13,15 +13,34 @@ public static class VisitEndpoints
     private static async Task<IResult> ShowBallAsync(HttpContext context, VisitService visits, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
-        PageVisit visit;
+        PageVisit? visit;
         try
         {
-            visit = await visits.VisitAsync(VisitorCookie.Read(context.Request), VisitCounting.Counts(context.Request));
+            visit = await visits.VisitAsync(
+                VisitorCookie.Read(context.Request), VisitCounting.Counts(context.Request),
+                context.Connection.RemoteIpAddress, context.RequestAborted);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
-            // Storage or cluster trouble: the view was not counted, and the visitor is told so.
-            loggers.CreateLogger(typeof(VisitEndpoints)).LogWarning(ex, "Visit not recorded");
+            // Cluster trouble that outlasted the retry deadline, a grain that could not read its
+            // state, or a failure we did not expect: the view was not counted, and the visitor is
+            // told so. A database outage fails every visit; its stack trace says nothing new.
+            var logger = loggers.CreateLogger(typeof(VisitEndpoints));
+            if (ClusterFaults.IsDatabaseFailure(ex))
+            {
+                logger.LogWarning("Visit not recorded, database unavailable: {Reason}", ex.Message);
+            }
+            else
+            {
+                logger.LogWarning(ex, "Visit not recorded");
+            }
+
+            visit = null;
+        }
+
+        if (visit is null)
+        {
+            // Storage is down (the grain said so, quickly): not counted; reload in a moment.
             context.Response.Headers.RetryAfter = "1";
             return Results.Content(BallPage.Unavailable(), "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
         }

@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Net;
 using BallOrleans.Grains.Visitors;
+using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
 
@@ -7,11 +10,19 @@ public sealed record PageVisit(BallColor Color, long Views, bool Counted, string
 
 /// <summary>
 /// Turns a request into grain calls: a returning visitor's id goes to their grain; a missing,
-/// mangled or unknown id gets a freshly minted visitor.
+/// mangled or unknown id gets a freshly minted visitor, unless its address is over its limit.
+/// A call that fails because the cluster is failing over is retried, with the same request id,
+/// until <see cref="VisitOptions.RetryDeadline"/>.
 /// </summary>
-public sealed class VisitService(IGrainFactory grains, ColorAssignment assignment)
+public sealed class VisitService(
+    IGrainFactory grains, ColorAssignment assignment, NewVisitorLimit limit, IOptions<VisitOptions> options, ILogger<VisitService> logger)
 {
-    public async Task<PageVisit> VisitAsync(string? cookieId, bool counts)
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
+    private readonly TimeSpan _deadline = options.Value.RetryDeadline;
+
+    /// <summary>The page to show, or null when the visit could not be stored (the caller answers 503).</summary>
+    public async Task<PageVisit?> VisitAsync(string? cookieId, bool counts, IPAddress? client, CancellationToken aborted = default)
     {
         if (!counts)
         {
@@ -20,17 +31,50 @@ public sealed class VisitService(IGrainFactory grains, ColorAssignment assignmen
 
         if (cookieId is not null)
         {
-            var returning = await grains.GetGrain<IVisitorGrain>(cookieId).VisitAsync(firstVisit: false);
+            var returning = await VisitWithRetriesAsync(cookieId, firstVisit: false, aborted);
+            if (returning.StorageFailed)
+            {
+                return null;
+            }
+
             if (returning.View is { } view)
             {
                 return new PageVisit(view.Color, view.Views, Counted: true, NewVisitorId: null);
             }
         }
 
+        if (!limit.TryMint(client))
+        {
+            return Newcomer();
+        }
+
         var id = VisitorId.NewId();
-        var first = await grains.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: true);
-        var fresh = first.View ?? throw new InvalidOperationException("a first visit always has a view");
-        return new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id);
+        var first = await VisitWithRetriesAsync(id, firstVisit: true, aborted);
+        return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
+    }
+
+    private async Task<VisitResult> VisitWithRetriesAsync(string visitorId, bool firstVisit, CancellationToken aborted)
+    {
+        var grain = grains.GetGrain<IVisitorGrain>(visitorId);
+        var requestId = Guid.NewGuid();
+        var started = Stopwatch.GetTimestamp();
+        var backoff = FirstBackoff;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await grain.VisitAsync(firstVisit, requestId);
+            }
+            catch (Exception ex) when (ClusterFaults.IsTransient(ex)
+                && !aborted.IsCancellationRequested
+                && Stopwatch.GetElapsedTime(started) + backoff < _deadline)
+            {
+                // Only on failures, so not on the hot path: the cluster is changing under us.
+                logger.LogDebug("Visit attempt {Attempt} failed ({Error}); retrying", attempt, ex.GetType().Name);
+                await Task.Delay(backoff, aborted);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
     }
 
     // Not counted: show what the visitor has, or what a newcomer would get, and store nothing.
@@ -41,6 +85,8 @@ public sealed class VisitService(IGrainFactory grains, ColorAssignment assignmen
             return new PageVisit(view.Color, view.Views, Counted: false, NewVisitorId: null);
         }
 
-        return new PageVisit(assignment.ColorFor(VisitorId.NewId()), 0, Counted: false, NewVisitorId: null);
+        return Newcomer();
     }
+
+    private PageVisit Newcomer() => new(assignment.ColorFor(VisitorId.NewId()), 0, Counted: false, NewVisitorId: null);
 }

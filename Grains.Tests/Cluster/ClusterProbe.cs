@@ -1,0 +1,73 @@
+using BallOrleans.Grains.Visitors;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.Configuration;
+
+namespace BallOrleans.Tests.Cluster;
+
+/// <summary>What the failure tests read back: stored views, membership rows, and where grains live.</summary>
+public static class ClusterProbe
+{
+    /// <summary>Stored views of every visitor in the database.</summary>
+    public static async Task<Dictionary<string, long>> StoredViewsAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT grain_key, (j->>'r')::bigint + (j->>'b')::bigint FROM (SELECT grain_key, convert_from(payload, 'UTF8')::jsonb AS j " +
+            "FROM ball_grain_state WHERE state_name = 'visitor') s", connection);
+        var views = new Dictionary<string, long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            views[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return views;
+    }
+
+    /// <summary>The membership status of the newest silo on <paramref name="port"/> (6 = dead), or null.</summary>
+    public static async Task<int?> SiloStatusAsync(string database, int port)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT status FROM ball_membership WHERE port = @port ORDER BY generation DESC LIMIT 1", connection);
+        command.Parameters.AddWithValue("port", port);
+        return await command.ExecuteScalarAsync() as int?;
+    }
+
+    /// <summary>How many visitor grains are active on the silo listening on <paramref name="siloPort"/>.</summary>
+    public static async Task<int> VisitorActivationsAsync(string database, string clusterId, int siloPort)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders(); // a probe, not a service: its start-up chatter would bury the figures
+        builder.UseOrleansClient(client => client
+            .Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = "ball-orleans";
+            })
+            .UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = database;
+            }));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+            var statistics = await management.GetSimpleGrainStatistics();
+            return statistics
+                .Where(s => s.SiloAddress.Endpoint.Port == siloPort && s.GrainType.Contains(nameof(VisitorGrain), StringComparison.Ordinal))
+                .Sum(s => s.ActivationCount);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using BallOrleans.Grains.Visitors;
+using BallOrleans.Tests.Infrastructure;
+
+namespace BallOrleans.Tests.Visitors;
+
+/// <summary>A visit retried with the same request id (its first answer was lost) is counted once.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class VisitRetryTests(PostgresServer postgres)
+{
+    [Fact]
+    public async Task A_retried_visit_answers_the_same_view_and_counts_once()
+    {
+        var database = await postgres.CreateDatabaseAsync("retry");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        var first = Guid.NewGuid();
+        var second = Guid.NewGuid();
+
+        var a = (await visitor.VisitAsync(firstVisit: true, first)).View!;
+        var b = (await visitor.VisitAsync(firstVisit: false, second)).View!;
+        var firstAgain = (await visitor.VisitAsync(firstVisit: true, first)).View!;
+        var secondAgain = (await visitor.VisitAsync(firstVisit: false, second)).View!;
+
+        Assert.Equal([1L, 2L, 1L, 2L], [a.Views, b.Views, firstAgain.Views, secondAgain.Views]);
+        Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
+    }
+
+    [Fact]
+    public async Task A_retry_reaching_a_new_activation_after_a_restart_counts_once()
+    {
+        var database = await postgres.CreateDatabaseAsync("retryrestart");
+        var id = VisitorId.NewId();
+        var request = Guid.NewGuid();
+        await using (var cluster = await TestClusters.StartAsync(database))
+        {
+            var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+            await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
+            Assert.Equal(2, (await visitor.VisitAsync(firstVisit: false, request)).View!.Views);
+            await cluster.StopAllSilosAsync();
+        }
+
+        await using var restarted = await TestClusters.StartAsync(database);
+        var retried = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, request)).View!;
+
+        Assert.Equal(2, retried.Views);
+        Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
+    }
+
+    [Fact]
+    public async Task A_retry_whose_first_attempt_another_activation_wrote_is_not_counted_again()
+    {
+        var database = await postgres.CreateDatabaseAsync("retryetag");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        var color = (await visitor.VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Color;
+        var lost = Guid.NewGuid();
+
+        // The first attempt of visit `lost` reached another activation (on a silo that then died),
+        // which counted and wrote it: this activation's ETag is now stale and its memory lacks it.
+        await VisitorGrainTests.ExecuteAsync(database, """
+            UPDATE ball_grain_state t
+            SET version = t.version + 1,
+                payload = convert_to(jsonb_set(jsonb_set(s.j, ARRAY[@col::text], to_jsonb((s.j->>@col::text)::bigint + 1)),
+                                               '{q}', (s.j->'q') || to_jsonb(@req::text))::text, 'UTF8')
+            FROM (SELECT convert_from(payload, 'UTF8')::jsonb AS j FROM ball_grain_state WHERE grain_key = @id) s
+            WHERE t.grain_key = @id
+            """, ("id", id), ("col", color == BallColor.Red ? "r" : "b"), ("req", lost.ToString()));
+
+        var retried = (await visitor.VisitAsync(firstVisit: false, lost)).View!;
+
+        Assert.Equal(2, retried.Views);
+        Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
+    }
+
+    [Fact]
+    public async Task Only_the_last_few_request_ids_are_kept()
+    {
+        var database = await postgres.CreateDatabaseAsync("retrylimit");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
+        var requests = Enumerable.Range(0, VisitorGrain.RecentRequestLimit + 3).Select(_ => Guid.NewGuid()).ToList();
+        await visitor.VisitAsync(firstVisit: true, requests[0]);
+        foreach (var request in requests.Skip(1))
+        {
+            await visitor.VisitAsync(firstVisit: false, request);
+        }
+
+        var state = (await visitor.GetStateAsync())!;
+
+        Assert.Equal(requests.TakeLast(VisitorGrain.RecentRequestLimit), state.RecentRequests);
+        Assert.Equal(requests.Count, state.TotalViews);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Diagnostics.Metrics;
+
+namespace BallOrleans.Grains.Diagnostics;
+
+/// <summary>The application's own instruments, in one meter that every host exports next to Orleans' meters.</summary>
+/// <remarks>
+/// Static rather than from IMeterFactory: grains, the web tier and the stats pipeline all record
+/// into the same few instruments, and a counter's Add is cheap enough for the visit path.
+/// </remarks>
+public static class BallMetrics
+{
+    public const string MeterName = "BallOrleans";
+
+    /// <summary>Every meter a host exports: Orleans' own and ours.</summary>
+    public static readonly string[] ExportedMeters = ["Microsoft.Orleans", MeterName];
+
+    private static readonly Meter Meter = new(MeterName, "1.0");
+
+    /// <summary>Durable (counted) visits, tagged <c>color</c>.</summary>
+    public static readonly Counter<long> Visits =
+        Meter.CreateCounter<long>("ball.visits", unit: "{visit}", description: "Visits written to storage, per color");
+
+    /// <summary>Visits that could not be stored (storage down or slow), so were not counted.</summary>
+    public static readonly Counter<long> VisitsNotStored =
+        Meter.CreateCounter<long>("ball.visits.not_stored", unit: "{visit}", description: "Visits refused because storage failed");
+
+    /// <summary>How long one visitor-state write to PostgreSQL took.</summary>
+    public static readonly Histogram<double> StorageWriteLatency =
+        Meter.CreateHistogram<double>("ball.storage.write.duration", unit: "s", description: "Visitor state write latency");
+
+    /// <summary>New visitors not minted because their client address was over its limit.</summary>
+    public static readonly Counter<long> NewVisitorsLimited =
+        Meter.CreateCounter<long>("ball.visitors.limited", unit: "{visitor}", description: "New visitors shown a ball but not stored (rate limit)");
+
+    /// <summary>Age of the oldest visit not yet in the read model when a batch is written (recorded by the stats pipeline).</summary>
+    public static readonly Histogram<double> AggregationLag =
+        Meter.CreateHistogram<double>("ball.stats.aggregation.lag", unit: "s", description: "Delay from a visit to its place in the read model");
+
+    /// <summary>The <c>color</c> tag of a visit.</summary>
+    public static KeyValuePair<string, object?> ColorTag(string color) => new("color", color);
+}

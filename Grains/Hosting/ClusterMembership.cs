@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+
+namespace BallOrleans.Grains.Hosting;
+
+/// <summary>
+/// Membership tuned to declare a dead silo in a few seconds (Orleans' defaults take 10–15 s), and
+/// to delete dead silos' rows. Any <see cref="ClusterMembershipOptions"/> property can be
+/// overridden under <c>Orleans:Membership</c>.
+/// </summary>
+public static class ClusterMembership
+{
+    public const string Section = "Orleans:Membership";
+
+    public static ISiloBuilder UseBallMembership(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            // A probe a second, suspected after two misses, dead on two votes: a killed silo
+            // (connection refused) is declared dead in about 2–4 s. On two shared cores a GC
+            // pause can exceed a second, which is why a single miss is not enough.
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 2;
+            // Read the table often: the table is how the others learn of a death quickly.
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(30);
+            // Dead silos' rows are deleted an hour after they were last heard of.
+            o.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(10);
+            o.DefunctSiloExpiration = TimeSpan.FromHours(1);
+        });
+        silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection(Section));
+        return silo;
+    }
+}
