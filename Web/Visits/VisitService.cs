@@ -28,6 +28,9 @@ public sealed class VisitService(IGrainFactory grains, ColorAssignment assignmen
         }
 
         var id = VisitorId.NewId();
+        // No row can exist yet, so the grain's activation may skip its read. The mark lives in
+        // this method's async flow only: it ends when the method returns.
+        MintedVisitor.Mark(id);
         var first = await grains.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: true);
         var fresh = first.View ?? throw new InvalidOperationException("a first visit always has a view");
         return new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id);
