@@ -15,6 +15,7 @@ VISITORS=${STATS_VISITORS:-1000000}
 DURATION=${STATS_DURATION:-10s}
 CONNS=${STATS_CONNS:-16}
 PORT=$((BENCH_SITE_PORT + 1))
+cd "$(dirname "$BENCH_SITE_DLL")"   # the content root: appsettings.json (logging) is read from here
 export ConnectionStrings__Postgres=$BENCH_PG
 # The stats endpoints ask for Basic auth; a private password for this run unless one is given.
 export Stats__AdminPassword=${Stats__AdminPassword:-bench-$RANDOM$RANDOM}
