@@ -3,6 +3,8 @@
 #
 #   bench/run.sh            visit loads: new and returning visitors, site and baseline side by side
 #   bench/run.sh --stats    the stats shape: /stats and /api/visitors with STATS_VISITORS stored
+#   bench/run.sh --capacity silo start-up time, and memory with CAPACITY_VISITORS activated
+#                           visitor grains (bench/capacity.sh; no wrk, no baseline)
 #
 # Builds Web in Release once, then calls the shared harness (../shared/bench/bench.sh, beside the
 # repository, as CI lays it out) with the site as its target; the harness starts a private durable
@@ -12,7 +14,8 @@
 #
 # Knobs: everything the harness reads (REPEAT, DURATION, CONNS, WARMUP, PGBENCH, ...; see its
 # README), plus SITE_PORT=5610, SITE_ENV='' (extra environment for the site, e.g.
-# 'DOTNET_gcServer=0'), STATS_VISITORS=1000000, STATS_DURATION=10s, STATS_CONNS=16.
+# 'DOTNET_gcServer=0'), STATS_VISITORS=1000000, STATS_DURATION=10s, STATS_CONNS=16,
+# CAPACITY_VISITORS=1000000, CAPACITY_WATCH=240 (seconds to watch idle grains leave), START_RUNS=3.
 # Run as root (the harness runs PostgreSQL as the postgres user).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,8 +29,9 @@ shape=visits
 case ${1:-} in
   "") ;;
   --stats) shape=stats ;;
-  -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-  *) echo "run.sh: unknown option '$1' (known: --stats)" >&2; exit 2 ;;
+  --capacity) shape=capacity ;;
+  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+  *) echo "run.sh: unknown option '$1' (known: --stats, --capacity)" >&2; exit 2 ;;
 esac
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -55,7 +59,9 @@ count_sql="select coalesce(sum((convert_from(payload,'UTF8')::jsonb->>'r')::bigi
   echo "# site: $site_cmd"
 } | tee "$result"
 
-if [[ $shape == visits ]]; then
+if [[ $shape == capacity ]]; then
+  "$ROOT/bench/capacity.sh" "$OUT" 2>&1 | tee -a "$result"
+elif [[ $shape == visits ]]; then
   TARGET_URL=http://127.0.0.1:$SITE_PORT/ TARGET_COOKIE=ball_visitor TARGET_NAME=site \
   TARGET_COUNT_SQL=$count_sql TARGET_CMD=$site_cmd \
   PGBENCH=${PGBENCH:-0} REPEAT=${REPEAT:-3} \
