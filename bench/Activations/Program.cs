@@ -63,6 +63,7 @@ for (var waited = 0; waited < watchSeconds; waited += 30)
     }
 }
 
+Report("at the end", 0);
 await host.StopAsync(TimeSpan.FromSeconds(30));
 return 0;
 
