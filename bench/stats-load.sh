@@ -57,6 +57,9 @@ for path in /stats /api/visitors; do
     $((connect + read + write + status + timeout)) "$requests" >>"$BENCH_STATS_OUT"
 done
 kill -TERM $site; wait $site
+# A silo's identity is address, port and a generation counted in seconds: a silo started again on
+# 127.0.0.1:11111 within the same second is the one just declared dead, and stops at once.
+sleep 2
 
 # 3. the site where the harness expects it
 exec dotnet "$BENCH_SITE_DLL" --urls "http://127.0.0.1:$BENCH_SITE_PORT"
