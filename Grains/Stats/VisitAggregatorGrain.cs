@@ -25,22 +25,21 @@ public sealed class VisitAggregatorGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var interval = options.Value.FlushInterval;
-        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(interval, interval) { KeepAlive = true });
+        this.RegisterGrainTimer(_ => FlushAsync(finalFlush: false), new GrainTimerCreationOptions(interval, interval) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // The silo is going away: whatever is queued goes now or is left to reconciliation.
-        await FlushAsync(cancellationToken);
-    }
+    // The silo is going away: whatever is queued goes now or is left to reconciliation. With
+    // nothing queued there is nothing to say (and at cluster shutdown no silo to say it to).
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        FlushAsync(finalFlush: true);
 
     public Task StartAsync() => Task.CompletedTask;
 
-    private async Task FlushAsync(CancellationToken cancellationToken)
+    private async Task FlushAsync(bool finalFlush)
     {
         var batch = queue.Drain();
-        if (batch.Length == 0 && ++_idleFlushes < KeepAliveFlushes)
+        if (batch.Length == 0 && (finalFlush || ++_idleFlushes < KeepAliveFlushes))
         {
             return;
         }
