@@ -100,28 +100,11 @@ public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(BadCookies))]
-    public async Task A_bad_cookie_gets_a_fresh_visitor(string value)
-    {
-        var (status, ball, newId) = await VisitWithCookieHeaderAsync($"ball_visitor={value}");
-
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.NotNull(newId);
-        Assert.NotEqual(value, newId);
-        Assert.Equal(1, ball.Views);
-    }
+    public Task A_bad_cookie_gets_a_fresh_visitor(string value) => AssertFreshVisitorForCookieAsync(value);
 
     [Fact]
-    public async Task A_well_formed_id_that_was_never_minted_gets_a_fresh_visitor()
-    {
-        var forged = BallOrleans.Grains.Visitors.VisitorId.NewId();
-
-        var (status, ball, newId) = await VisitWithCookieHeaderAsync($"ball_visitor={forged}");
-
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.NotNull(newId);
-        Assert.NotEqual(forged, newId);
-        Assert.Equal(1, ball.Views);
-    }
+    public Task A_well_formed_id_that_was_never_minted_gets_a_fresh_visitor() =>
+        AssertFreshVisitorForCookieAsync(BallOrleans.Grains.Visitors.VisitorId.NewId());
 
     [Fact]
     public async Task A_cookie_that_is_not_utf8_gets_a_fresh_visitor()
@@ -202,9 +185,14 @@ public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime
         return await _client.SendAsync(request);
     }
 
-    private async Task<(HttpStatusCode Status, Pages.Ball Ball, string? NewId)> VisitWithCookieHeaderAsync(string cookieHeader)
+    private async Task AssertFreshVisitorForCookieAsync(string value)
     {
-        using var response = await SendWithCookieHeaderAsync(HttpMethod.Get, cookieHeader);
-        return (response.StatusCode, Pages.ReadBall(await response.Content.ReadAsStringAsync()), Pages.NewVisitorId(response));
+        using var response = await SendWithCookieHeaderAsync(HttpMethod.Get, $"ball_visitor={value}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var newId = Pages.NewVisitorId(response);
+        Assert.NotNull(newId);
+        Assert.NotEqual(value, newId);
+        Assert.Equal(1, Pages.ReadBall(await response.Content.ReadAsStringAsync()).Views);
     }
 }
