@@ -6,13 +6,13 @@ namespace BallOrleans.Grains.Visitors;
 /// </summary>
 public interface IVisitObserver
 {
-    void OnVisitStored(string visitorId, VisitorState state, bool isNewVisitor);
+    void OnVisitStored(string visitorId, VisitorState state);
 }
 
 /// <summary>The observer used when nothing listens to visits.</summary>
 public sealed class NoVisitObserver : IVisitObserver
 {
-    public void OnVisitStored(string visitorId, VisitorState state, bool isNewVisitor)
+    public void OnVisitStored(string visitorId, VisitorState state)
     {
     }
 }

@@ -58,7 +58,6 @@ public sealed class VisitorGrain(
 
         var now = clock.GetUtcNow();
         var before = Copy(state.State);
-        var wasKnown = IsKnown;
         try
         {
             CountView(now, requestId);
@@ -81,7 +80,6 @@ public sealed class VisitorGrain(
                 }
 
                 before = Copy(state.State);
-                wasKnown = IsKnown;
                 CountView(now, requestId);
                 await WriteAsync();
             }
@@ -100,7 +98,7 @@ public sealed class VisitorGrain(
 
         var color = state.State.Color;
         BallMetrics.Visits.Add(1, BallMetrics.ColorTag(color.Name()));
-        observer.OnVisitStored(this.GetPrimaryKeyString(), state.State, isNewVisitor: !wasKnown);
+        observer.OnVisitStored(this.GetPrimaryKeyString(), state.State);
         return new VisitResult(View());
     }
 
