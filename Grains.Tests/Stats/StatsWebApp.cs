@@ -21,7 +21,7 @@ internal sealed class StatsWebApp(string database, string? password, IPAddress? 
         builder.UseSetting("Orleans:ClusterId", $"stats-test-{Guid.NewGuid():N}");
         builder.UseSetting("Orleans:SiloPort", PostgresServer.FreePort().ToString());
         builder.UseSetting("Orleans:GatewayPort", PostgresServer.FreePort().ToString());
-        builder.UseSetting("Stats:FlushMilliseconds", "200");
+        builder.UseSetting("Stats:RefreshMilliseconds", "100");
         builder.UseSetting("Stats:SnapshotCacheMilliseconds", "0");
         if (password is not null)
         {

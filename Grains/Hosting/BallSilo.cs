@@ -42,22 +42,39 @@ public static class BallSilo
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ColorAssignment>();
-        services.AddStatsPipeline(configuration);
+        services.AddStatsOptions(configuration);
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
-
-        silo.AddAdoNetGrainStorage(StorageNames.VisitorsAdoNet, options => options
-            .Configure<NpgsqlDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
-            {
-                o.Invariant = "Npgsql";
-                o.DataSource = dataSource;
-                o.GrainStorageSerializer = serializer;
-            }));
-        // Every read and write goes to the ADO.NET provider, but for the activation read of a
-        // visitor minted a moment ago, which can only find nothing (see MintedVisitor).
-        services.AddGrainStorage(StorageNames.Visitors, static (sp, _) =>
-            new MintedVisitorStorage(sp.GetRequiredKeyedService<IGrainStorage>(StorageNames.VisitorsAdoNet)));
+        silo.AddVisitorStorage(configuration);
         return silo;
+    }
+
+    /// <summary>
+    /// The visitors' storage under <see cref="StorageNames.Visitors"/>: grouped batches (default) or
+    /// the ADO.NET provider, per <c>Storage:Visitors</c>. Both keep the same rows.
+    /// </summary>
+    private static void AddVisitorStorage(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var services = silo.Services;
+        services.AddOptions<VisitorStorageOptions>()
+            .Bind(configuration.GetSection(VisitorStorageOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var mode = configuration.GetSection(VisitorStorageOptions.Section).Get<VisitorStorageOptions>()?.Visitors ?? VisitorStorageOptions.Grouped;
+        if (mode == VisitorStorageOptions.AdoNet)
+        {
+            silo.AddAdoNetGrainStorage(StorageNames.Visitors, options => options
+                .Configure<NpgsqlDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.DataSource = dataSource;
+                    o.GrainStorageSerializer = serializer;
+                }));
+            return;
+        }
+
+        services.AddGrainStorage(StorageNames.Visitors, static (sp, _) => ActivatorUtilities.CreateInstance<GroupedVisitorStorage>(
+            sp, sp.GetRequiredService<SystemTextJsonGrainStorageSerializer>()));
     }
 
     /// <summary>Cluster identity, endpoints and ADO.NET membership on the same database.</summary>

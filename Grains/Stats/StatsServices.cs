@@ -1,11 +1,10 @@
-using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace BallOrleans.Grains.Stats;
 
-/// <summary>Registers the stats pipeline in a silo, and the stats options anywhere.</summary>
+/// <summary>Registers the stats options and the read-model services.</summary>
 public static class StatsServices
 {
     public static IServiceCollection AddStatsOptions(this IServiceCollection services, IConfiguration configuration)
@@ -23,16 +22,6 @@ public static class StatsServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StatsStore>();
         services.TryAddSingleton<ReadModelHealer>();
-        return services;
-    }
-
-    /// <summary>The observer that queues visits, the per-silo aggregator's start-up, and the store.</summary>
-    public static IServiceCollection AddStatsPipeline(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddStatsOptions(configuration);
-        services.TryAddSingleton<VisitQueue>();
-        services.TryAddSingleton<IVisitObserver, QueueingVisitObserver>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, AggregatorStartup>();
         return services;
     }
 }

@@ -48,10 +48,8 @@ public sealed class VisitService(
             return Newcomer();
         }
 
+        // firstVisit: the id was minted just now, so the grain need not read a row that cannot exist.
         var id = VisitorId.NewId();
-        // No row can exist yet, so the grain's activation may skip its read. The mark lives in
-        // this method's async flow only (retries included): it ends when the method returns.
-        MintedVisitor.Mark(id);
         var first = await VisitWithRetriesAsync(id, firstVisit: true, aborted);
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
