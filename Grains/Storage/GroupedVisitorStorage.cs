@@ -73,8 +73,10 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
 
     public void Participate(ISiloLifecycle lifecycle) =>
         // Stopped after the grains (whose visits may still be waiting here) are gone.
-        lifecycle.Subscribe(nameof(GroupedVisitorStorage), ServiceLifecycleStage.RuntimeStorageServices,
-            _ => Task.CompletedTask, _ => Task.WhenAll(_reads.StopAsync(), _writes.StopAsync()));
+        lifecycle.Subscribe(nameof(GroupedVisitorStorage), ServiceLifecycleStage.RuntimeStorageServices, _ => Task.CompletedTask, _ => StopAsync());
+
+    /// <summary>Refuses new reads and writes, and completes once every accepted one is done.</summary>
+    internal Task StopAsync() => Task.WhenAll(_reads.StopAsync(), _writes.StopAsync());
 
     private async Task ReadBatchAsync(IReadOnlyList<PendingRead> batch)
     {

@@ -29,13 +29,6 @@ public sealed class VisitorGrain(
     TimeProvider clock,
     ILogger<VisitorGrain> logger) : Grain, IVisitorGrain
 {
-    /// <summary>
-    /// How many request ids are kept. A retry is only ever of a visit still in flight, so this
-    /// need only cover the visits one visitor makes at once (a few tabs); each id adds ~40 bytes to
-    /// the row, and the row's size is much of a write's cost.
-    /// </summary>
-    public const int RecentRequestLimit = 4;
-
     private readonly GrainState<VisitorState> _state = new(new VisitorState());
 
     // Whether _state holds what storage holds: false until the first read (or a first visit's
@@ -92,7 +85,7 @@ public sealed class VisitorGrain(
         }
 
         var now = clock.GetUtcNow();
-        var before = Copy(State);
+        var before = State.Copy();
         try
         {
             CountView(now, requestId);
@@ -113,7 +106,7 @@ public sealed class VisitorGrain(
                     return new VisitResult(written);
                 }
 
-                before = Copy(State);
+                before = State.Copy();
                 CountView(now, requestId);
                 await WriteAsync();
             }
@@ -143,7 +136,7 @@ public sealed class VisitorGrain(
     public async Task<VisitorState?> GetStateAsync()
     {
         await EnsureLoadedAsync();
-        return IsKnown ? Copy(State) : null;
+        return IsKnown ? State.Copy() : null;
     }
 
     private async Task EnsureLoadedAsync()
@@ -174,62 +167,17 @@ public sealed class VisitorGrain(
     }
 
     /// <summary>The view a visit with this id was answered, when it is among the last few counted.</summary>
-    private VisitorView? AlreadyCounted(Guid requestId)
-    {
-        if (!IsKnown)
-        {
-            return null;
-        }
-
-        var recent = State.RecentRequests;
-        var index = recent.LastIndexOf(requestId);
-        if (index < 0)
-        {
-            return null;
-        }
-
-        var s = State;
-        return new VisitorView(s.Color, s.ViewsOf(s.Color) - (recent.Count - 1 - index), s.FirstSeen);
-    }
+    private VisitorView? AlreadyCounted(Guid requestId) => IsKnown ? State.ViewOf(requestId) : null;
 
     private void CountView(DateTimeOffset now, Guid requestId)
     {
         if (!IsKnown)
         {
-            State = new VisitorState
-            {
-                Color = assignment.ColorFor(this.GetPrimaryKeyString()),
-                FirstSeen = now,
-            };
+            State = VisitorState.New(assignment.ColorFor(this.GetPrimaryKeyString()), now);
         }
 
-        var s = State;
-        if (s.Color == BallColor.Red)
-        {
-            s.RedViews++;
-        }
-        else
-        {
-            s.BlueViews++;
-        }
-
-        s.LastSeen = now;
-        s.RecentRequests.Add(requestId);
-        if (s.RecentRequests.Count > RecentRequestLimit)
-        {
-            s.RecentRequests.RemoveRange(0, s.RecentRequests.Count - RecentRequestLimit);
-        }
+        State.CountView(now, requestId);
     }
 
-    private VisitorView View() => new(State.Color, State.ViewsOf(State.Color), State.FirstSeen);
-
-    private static VisitorState Copy(VisitorState s) => new()
-    {
-        Color = s.Color,
-        RedViews = s.RedViews,
-        BlueViews = s.BlueViews,
-        FirstSeen = s.FirstSeen,
-        LastSeen = s.LastSeen,
-        RecentRequests = [.. s.RecentRequests],
-    };
+    private VisitorView View() => State.View();
 }

@@ -10,8 +10,14 @@
 -- Upserts or deletes their read-model rows (absolute values, so a replay changes nothing), and
 -- adds the per-color differences to this transaction's shard of the totals and of the minute of
 -- the visitor's new last_seen.
+-- PL/pgSQL, not SQL, for its plan cache: a SQL function's statement is planned at every call,
+-- and that planning was most of a batch's time (measured: 2.2 of 3.6 ms a batch).
 CREATE OR REPLACE FUNCTION ball_stats_record(p_keys text[], p_before bytea[], p_after bytea[]) RETURNS void
-LANGUAGE sql AS $f$
+LANGUAGE plpgsql AS $f$
+BEGIN
+    IF p_keys IS NULL THEN
+        RETURN;  -- the statement wrote no visitor (the other half of a batch of inserts or updates)
+    END IF;
     WITH change AS (
         SELECT ball_visitor_pid(k.inner_pad, k.outer_pad, c.grain_key) AS pid,
                convert_from(c.before, 'UTF8')::jsonb AS before,
@@ -26,8 +32,6 @@ LANGUAGE sql AS $f$
         ON CONFLICT (pid) DO UPDATE
             SET color = excluded.color, red_views = excluded.red_views, blue_views = excluded.blue_views,
                 first_seen = excluded.first_seen, last_seen = excluded.last_seen
-    ), deleted AS (
-        DELETE FROM ball_visitor_stats v USING change c WHERE v.pid = c.pid AND c.after IS NULL
     ), delta AS (
         SELECT col.color,
                (CASE WHEN c.after->>'c' = col.color THEN 1 ELSE 0 END)
@@ -42,14 +46,22 @@ LANGUAGE sql AS $f$
         SELECT color, ball_stats_shard(), sum(visitors), sum(views) FROM delta
         GROUP BY color HAVING sum(visitors) <> 0 OR sum(views) <> 0 ORDER BY color
         ON CONFLICT (color, shard) DO UPDATE SET visitors = t.visitors + excluded.visitors, views = t.views + excluded.views
-    ), minutes AS (
-        -- A forgotten visitor's past views stay in the minutes they happened in (minute is NULL).
-        INSERT INTO ball_visits_per_minute AS m (minute, color, shard, visits)
-        SELECT minute, color, ball_stats_shard(), sum(views) FROM delta
-        WHERE minute IS NOT NULL GROUP BY minute, color HAVING sum(views) <> 0 ORDER BY minute, color
-        ON CONFLICT (minute, color, shard) DO UPDATE SET visits = m.visits + excluded.visits
     )
-    SELECT
+    -- A forgotten visitor's past views stay in the minutes they happened in (minute is NULL).
+    INSERT INTO ball_visits_per_minute AS m (minute, color, shard, visits)
+    SELECT minute, color, ball_stats_shard(), sum(views) FROM delta
+    WHERE minute IS NOT NULL GROUP BY minute, color HAVING sum(views) <> 0 ORDER BY minute, color
+    ON CONFLICT (minute, color, shard) DO UPDATE SET visits = m.visits + excluded.visits;
+
+    -- Rows of forgotten visitors, by key: a DELETE joined to the changes above would be planned
+    -- as a scan of the whole read model at every batch.
+    IF array_position(p_after, NULL) IS NOT NULL THEN
+        DELETE FROM ball_visitor_stats
+        WHERE pid IN (SELECT ball_visitor_pid(k.inner_pad, k.outer_pad, c.grain_key)
+                      FROM unnest(p_keys, p_after) AS c(grain_key, after) CROSS JOIN ball_stats_key k
+                      WHERE c.after IS NULL);
+    END IF;
+END
 $f$;
 
 CREATE OR REPLACE FUNCTION ball_stats_on_insert() RETURNS trigger

@@ -10,7 +10,10 @@ WITH input AS (
     UPDATE ball_grain_state g
     SET payload = i.payload, version = g.version + 1, modified_on = now()
     FROM input i
-    WHERE g.grain_key = i.grain_key AND g.key_n0 = 0 AND g.key_n1 = 0
+    -- ANY() as well as the join: the planner cannot see how few rows unnest() gives, and without
+    -- it may walk the whole primary key to merge-join them (measured: the cost of a batch then
+    -- grows with the table). With it, the rows are found by index probes.
+    WHERE g.grain_key = ANY($1) AND g.grain_key = i.grain_key AND g.key_n0 = 0 AND g.key_n1 = 0
       AND g.state_name = $4 AND g.service_id = $5
       AND g.version = i.version
     RETURNING g.grain_key, g.version
