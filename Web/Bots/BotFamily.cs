@@ -7,7 +7,7 @@ namespace BallOrleans.Web.Bots;
 /// A short readable name for the bot behind a user agent ("Googlebot", "python-requests",
 /// "Audisto Crawler"), for the stats. The list says only "bot or not", so the name comes from the
 /// user agent itself: its first product token that names a robot, else the token where the list
-/// matched. Our own rule, kept small: it labels a count, it decides nothing.
+/// matched, else its first product token. Our own rule, kept small: it labels a count, it decides nothing.
 /// </summary>
 public static class BotFamily
 {
@@ -26,9 +26,12 @@ public static class BotFamily
 
     private static readonly Regex TrailingVersion = new("[-_ ]?v?[0-9][0-9._]*$", Options);
 
-    private static readonly HashSet<string> BrowserWords = new(StringComparer.OrdinalIgnoreCase)
+    // Words of browsers' and platforms' user agents, which name no robot.
+    private static readonly HashSet<string> CommonWords = new(StringComparer.OrdinalIgnoreCase)
     {
         "Mozilla", "compatible", "AppleWebKit", "KHTML", "like", "Gecko", "Chrome", "Safari", "Version", "Mobile", "Firefox",
+        "Windows", "NT", "Win64", "WOW64", "x64", "X11", "Linux", "Ubuntu", "x86_64", "i686", "Android", "U", "Macintosh",
+        "Intel", "Mac", "OS", "X", "iPhone", "iPad", "CPU", "MSIE", "Trident", "Build", "en-US", "en",
     };
 
     public static string Name(string userAgent, int matchIndex)
@@ -37,16 +40,21 @@ public static class BotFamily
         var chosen = tokens.FindIndex(t => !t.IsAddress && RobotWord.IsMatch(t.Product));
         if (chosen < 0)
         {
-            chosen = tokens.FindIndex(t => !t.IsAddress && t.End > matchIndex);
-            while (chosen >= 0 && chosen + 1 < tokens.Count && BrowserWords.Contains(tokens[chosen].Product))
+            // The token the list matched in, unless it is a common word or an address (a robot's
+            // "+http://…"): then the first "name/version" token that is neither, or any such token.
+            chosen = tokens.FindIndex(t => t.End > matchIndex);
+            if (chosen < 0 || !tokens[chosen].IsName)
             {
-                chosen++;
+                chosen = tokens.FindIndex(t => t.IsName && t.Text.Contains('/'));
+                chosen = chosen >= 0 ? chosen : tokens.FindIndex(t => t.IsName);
             }
         }
 
         if (chosen < 0)
         {
-            return Unnamed;
+            // Named only by its address: its host ("+https://www.example.com/bot" gives "example.com").
+            var address = tokens.Find(t => t.IsAddress && !t.Text.Contains('@'));
+            return address.Text is null ? Unnamed : Clean(Host(address.Text));
         }
 
         var name = TrailingVersion.Replace(tokens[chosen].Product, "");
@@ -63,6 +71,15 @@ public static class BotFamily
         return Clean(name);
     }
 
+    private static string Host(string address)
+    {
+        var host = address.TrimStart('+');
+        host = host.Contains("://", StringComparison.Ordinal) ? host[(host.IndexOf("://", StringComparison.Ordinal) + 3)..] : host;
+        host = host.StartsWith("www.", StringComparison.OrdinalIgnoreCase) ? host[4..] : host;
+        var end = host.IndexOfAny(['/', '?', '#', ':']);
+        return end < 0 ? host : host[..end];
+    }
+
     private readonly record struct Token(int Start, string Text)
     {
         public int End => Start + Text.Length;
@@ -73,7 +90,9 @@ public static class BotFamily
         public bool IsAddress => Text.Contains("://", StringComparison.Ordinal) || Text.Contains('@')
             || Text.StartsWith("www.", StringComparison.OrdinalIgnoreCase) || Text.StartsWith("+http", StringComparison.OrdinalIgnoreCase);
 
-        public bool IsPlainWord => Text.All(char.IsAsciiLetter) && !BrowserWords.Contains(Text);
+        public bool IsPlainWord => Text.All(char.IsAsciiLetter) && !CommonWords.Contains(Text);
+
+        public bool IsName => !IsAddress && !CommonWords.Contains(Product) && Product.Any(char.IsAsciiLetter);
     }
 
     private static List<Token> Tokens(string userAgent)
