@@ -90,19 +90,14 @@ public sealed partial class BotDetector
 
         if (_linear is not null && _linear.IsMatch(userAgent))
         {
-            // Only bots pay for the match position (a second pass).
-            return new BotVerdict(true, BotFamily.Name(userAgent, _linear.Match(userAgent).Index));
+            return new BotVerdict(true, BotFamily.Name(userAgent));
         }
 
         try
         {
-            var match = _prefilter is not null && _prefilter.IsMatch(userAgent) ? _filtered!.Match(userAgent) : null;
-            if (match is not { Success: true } && _unfiltered is not null)
-            {
-                match = _unfiltered.Match(userAgent);
-            }
-
-            return match is { Success: true } ? new BotVerdict(true, BotFamily.Name(userAgent, match.Index)) : BotVerdict.Human;
+            var bot = (_prefilter is not null && _prefilter.IsMatch(userAgent) && _filtered!.IsMatch(userAgent))
+                || (_unfiltered is not null && _unfiltered.IsMatch(userAgent));
+            return bot ? new BotVerdict(true, BotFamily.Name(userAgent)) : BotVerdict.Human;
         }
         catch (RegexMatchTimeoutException)
         {
