@@ -63,6 +63,7 @@ public sealed class BotDetectorTests
     [InlineData("Audisto Crawler (desktop; +https://audisto.com/bot)", "Audisto Crawler")]
     [InlineData("Mozilla/5.0 (compatible; Google-InspectionTool/1.0)", "Google-InspectionTool")]
     [InlineData("Barkrowler/0.9 (+http://www.exensa.com/crawl)", "Barkrowler")]
+    [InlineData("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5 Build/MRA58N) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/74.0.3694.0 Mobile Safari/537.36 Chrome-Lighthouse", "Chrome-Lighthouse")]
     [InlineData("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.97 Safari/537.36 +https://www.mirrorweb.com", "mirrorweb.com")]
     public void Bot_families_are_short_readable_names(string userAgent, string family) =>
         Assert.Equal(family, Detector.Check(userAgent).Family);

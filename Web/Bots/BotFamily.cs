@@ -58,9 +58,10 @@ public static class BotFamily
         if (chosen < 0)
         {
             // No robot word outside an address: the first "name/version" token that is not a
-            // browser's or platform's word ("facebookexternalhit/1.1"), or any such token.
+            // browser's or platform's word ("facebookexternalhit/1.1"), else the last plain name
+            // (robots that borrow a browser's user agent append theirs: "… Chrome-Lighthouse").
             chosen = tokens.FindIndex(t => t.IsName(userAgent) && t.Span(userAgent).Contains('/'));
-            chosen = chosen >= 0 ? chosen : tokens.FindIndex(t => t.IsName(userAgent));
+            chosen = chosen >= 0 ? chosen : tokens.FindLastIndex(t => t.IsName(userAgent));
         }
 
         if (chosen < 0)
@@ -107,8 +108,14 @@ public static class BotFamily
 
         public bool IsPlainWord(string userAgent) => !Span(userAgent).ContainsAnyExcept(AsciiLetters) && !Common.Contains(Span(userAgent));
 
-        public bool IsName(string userAgent) =>
-            !IsAddress(userAgent) && !Common.Contains(Product(userAgent)) && Product(userAgent).ContainsAny(AsciiLetters);
+        // Not an address, a common word, a setting ("rv:109.0") or a version ("v2.0").
+        public bool IsName(string userAgent)
+        {
+            var product = Product(userAgent);
+            var firstLetter = product.IndexOfAny(AsciiLetters);
+            return !IsAddress(userAgent) && !Common.Contains(product) && !product.Contains(':')
+                && firstLetter >= 0 && product[(firstLetter + 1)..].ContainsAny(AsciiLetters);
+        }
     }
 
     private static readonly System.Buffers.SearchValues<char> AsciiLetters =
