@@ -161,6 +161,7 @@ public sealed class KubernetesManifestTests
         AddSection(known, BallClusterOptions.Section, typeof(BallClusterOptions));
         AddSection(known, ClusterMembership.Section, typeof(ClusterMembershipOptions));
         AddSection(known, ColorWeightsOptions.Section, typeof(ColorWeightsOptions));
+        AddSection(known, BallPageOptions.Section, typeof(BallPageOptions));
         AddSection(known, VisitOptions.Section, typeof(VisitOptions));
         AddSection(known, NewVisitorLimitOptions.Section, typeof(NewVisitorLimitOptions));
         AddSection(known, StatsOptions.Section, typeof(StatsOptions));

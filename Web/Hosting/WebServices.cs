@@ -1,6 +1,7 @@
 using System.Text;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Bots;
 using BallOrleans.Web.Stats;
 using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
@@ -20,6 +21,9 @@ public static class WebServices
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<NewVisitorLimit>();
         services.AddSingleton<VisitService>();
+        services.AddOptions<BallPageOptions>().Bind(configuration.GetSection(BallPageOptions.Section));
+        services.AddSingleton<VisitCounting>();
+        services.AddBallBots();
         services.AddStatsOptions(configuration);
         services.TryAddSingleton<VisitorStatsReader>();
         services.AddSingleton<StatsCache>();

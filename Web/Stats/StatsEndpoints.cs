@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Stats;
+using BallOrleans.Web.Bots;
 using BallOrleans.Web.Operations;
 using Microsoft.Extensions.Options;
 
@@ -14,8 +15,8 @@ public static class StatsEndpoints
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder app)
     {
         var guarded = app.MapGroup("").AddEndpointFilter<StatsAccessFilter>();
-        guarded.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, ILoggerFactory l) => PageAsync(c, r, v, l, fragment: false));
-        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, ILoggerFactory l) => PageAsync(c, r, v, l, fragment: true));
+        guarded.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, ILoggerFactory l) => PageAsync(c, r, v, b, l, fragment: false));
+        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, ILoggerFactory l) => PageAsync(c, r, v, b, l, fragment: true));
         guarded.MapGet("/api/stats", TotalsAsync);
         guarded.MapGet("/api/visitors", VisitorsAsync);
         guarded.MapGet("/api/visitors.csv", CsvAsync);
@@ -23,11 +24,11 @@ public static class StatsEndpoints
         return app;
     }
 
-    private static async Task<IResult> TotalsAsync(HttpContext context, StatsReports reports, ILoggerFactory loggers) =>
+    private static async Task<IResult> TotalsAsync(HttpContext context, StatsReports reports, BotFigures bots, ILoggerFactory loggers) =>
         await Guard(context, loggers, async () =>
         {
             var (snapshot, srm) = await reports.TotalsAsync();
-            return Results.Json(StatsJson.From(snapshot, srm));
+            return Results.Json(StatsJson.From(snapshot, srm, await bots.SumAsync()));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
@@ -58,7 +59,7 @@ public static class StatsEndpoints
         });
 
     private static async Task<IResult> PageAsync(
-        HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers, bool fragment) =>
+        HttpContext context, StatsReports reports, VisitorStatsReader reader, BotFigures bots, ILoggerFactory loggers, bool fragment) =>
         await Guard(context, loggers, async () =>
         {
             var (query, errors) = await VisitorQuery.ParseAsync(context.Request.Query, reader, context.RequestAborted);
@@ -69,7 +70,8 @@ public static class StatsEndpoints
 
             var (snapshot, srm) = await reports.TotalsAsync();
             var page = await reports.PageAsync(query, context.RequestAborted);
-            var html = fragment ? StatsPage.RenderLive(snapshot, srm, query, page) : StatsPage.Render(snapshot, srm, query, page);
+            var excluded = await bots.SumAsync();
+            var html = fragment ? StatsPage.RenderLive(snapshot, srm, excluded, query, page) : StatsPage.Render(snapshot, srm, excluded, query, page);
             return Results.Content(html, "text/html; charset=utf-8");
         });
 

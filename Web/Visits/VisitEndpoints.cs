@@ -1,6 +1,11 @@
+using Microsoft.Extensions.Options;
+
 namespace BallOrleans.Web.Visits;
 
-/// <summary>The ball page: <c>GET /</c> counts a view, <c>HEAD /</c> only shows it.</summary>
+/// <summary>
+/// The ball page: <c>GET /</c> counts a view, <c>HEAD /</c> only shows it, and
+/// <c>?preview=red</c> or <c>blue</c> shows that ball, counting nothing (<see cref="BallPreview"/>).
+/// </summary>
 public static class VisitEndpoints
 {
     public static IEndpointRouteBuilder MapVisitEndpoints(this IEndpointRouteBuilder app)
@@ -10,14 +15,20 @@ public static class VisitEndpoints
         return app;
     }
 
-    private static async Task<IResult> ShowBallAsync(HttpContext context, VisitService visits, ILoggerFactory loggers)
+    private static async Task<IResult> ShowBallAsync(
+        HttpContext context, VisitService visits, VisitCounting counting, IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
+        if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
+        {
+            return BallPreview.Show(preview);
+        }
+
         PageVisit? visit;
         try
         {
             visit = await visits.VisitAsync(
-                VisitorCookie.Read(context.Request), VisitCounting.Counts(context.Request),
+                VisitorCookie.Read(context.Request), counting.Counts(context.Request),
                 context.Connection.RemoteIpAddress, context.RequestAborted);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
