@@ -1,4 +1,5 @@
 using System.Net;
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
@@ -45,6 +46,7 @@ public static class BallSilo
         services.AddStatsOptions(configuration);
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
+        services.AddVisitorErasure(configuration);
         silo.AddVisitorStorage(configuration);
         return silo;
     }

@@ -29,6 +29,13 @@ public sealed class StatsOptions
     [Range(0, 60_000)]
     public int SnapshotCacheMilliseconds { get; set; } = 500;
 
+    /// <summary>
+    /// How long a web process reuses the stats of one range of days (the daily series and the
+    /// segments) before reading them again, behind the old copy. 0 reads them at every request.
+    /// </summary>
+    [Range(0, 3_600_000)]
+    public int RangeCacheMilliseconds { get; set; } = 10_000;
+
     public TimeSpan RefreshInterval => TimeSpan.FromMilliseconds(RefreshMilliseconds);
 
     public TimeSpan ReconcileInterval => TimeSpan.FromSeconds(ReconcileSeconds);

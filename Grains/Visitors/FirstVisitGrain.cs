@@ -26,11 +26,11 @@ public sealed class FirstVisitGrain(
     TimeProvider clock,
     ILogger<FirstVisitGrain> logger) : Grain, IFirstVisitGrain
 {
-    public async Task<VisitResult> VisitAsync(string visitorId, Guid requestId)
+    public async Task<VisitResult> VisitAsync(string visitorId, Guid requestId, BrowserFamily? browser = null)
     {
         var visitor = GrainFactory.GetGrain<IVisitorGrain>(visitorId);
         var now = clock.GetUtcNow();
-        var state = VisitorState.New(assignment.ColorFor(visitorId), now);
+        var state = VisitorState.New(assignment.ColorFor(visitorId), now, browser);
         state.CountView(now, requestId);
         try
         {

@@ -11,10 +11,20 @@ public interface IVisitorGrain : IGrainWithStringKey
     /// <paramref name="firstVisit"/> false, an id that has no stored state is answered with
     /// <see cref="VisitResult.Unknown"/> and nothing is stored. <paramref name="requestId"/> makes
     /// retries safe: a visit whose id was already counted answers the stored view and counts
-    /// nothing, even on a new activation after the silo that counted it died.
+    /// nothing, even on a new activation after the silo that counted it died. A visitor stored
+    /// by this visit keeps <paramref name="browser"/> for the stats' segments.
     /// </summary>
     [Alias("Visit")]
-    Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId);
+    Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null);
+
+    /// <summary>
+    /// Erases the visitor: their grain-state row is deleted, and with it (by the stats triggers,
+    /// in the same transaction) their read-model row and their views in the totals, the days and
+    /// the minutes. The grain then deactivates; a later visit with this id is unknown. Returns
+    /// whether there was anything to erase.
+    /// </summary>
+    [Alias("Forget")]
+    Task<bool> ForgetAsync();
 
     /// <summary>What the visitor would be shown, without counting a view.</summary>
     [Alias("Peek"), ReadOnly]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,7 @@ namespace BallOrleans.Grains.Visitors;
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class VisitorGrain(
     [FromKeyedServices(StorageNames.Visitors)] IGrainStorage storage,
+    VisitorEraser eraser,
     ColorAssignment assignment,
     TimeProvider clock,
     ILogger<VisitorGrain> logger) : Grain, IVisitorGrain
@@ -44,7 +46,7 @@ public sealed class VisitorGrain(
     // A record without a first-seen time was cleared, or never written: the visitor is unknown.
     private bool IsKnown => _state.RecordExists && State.FirstSeen != default;
 
-    public async Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId)
+    public async Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null)
     {
         if (requestId == Guid.Empty)
         {
@@ -88,7 +90,7 @@ public sealed class VisitorGrain(
         var before = State.Copy();
         try
         {
-            CountView(now, requestId);
+            CountView(now, requestId, browser);
             await WriteAsync();
         }
         catch (InconsistentStateException ex)
@@ -107,7 +109,7 @@ public sealed class VisitorGrain(
                 }
 
                 before = State.Copy();
-                CountView(now, requestId);
+                CountView(now, requestId, browser);
                 await WriteAsync();
             }
             catch (Exception retryEx)
@@ -125,6 +127,19 @@ public sealed class VisitorGrain(
 
         BallMetrics.Visits.Add(1, BallMetrics.ColorTag(State.Color.Name()));
         return new VisitResult(View());
+    }
+
+    public async Task<bool> ForgetAsync()
+    {
+        // Not through the storage's ClearStateAsync, which keeps the row with no payload (as the
+        // ADO.NET provider does): forgetting leaves no row. One statement in either storage mode.
+        var erased = await eraser.EraseAsync(this.GetPrimaryKeyString());
+        _state.State = new VisitorState();
+        _state.ETag = null;
+        _state.RecordExists = false;
+        _loaded = true;
+        DeactivateOnIdle();
+        return erased;
     }
 
     public async Task<VisitResult> PeekAsync()
@@ -169,11 +184,11 @@ public sealed class VisitorGrain(
     /// <summary>The view a visit with this id was answered, when it is among the last few counted.</summary>
     private VisitorView? AlreadyCounted(Guid requestId) => IsKnown ? State.ViewOf(requestId) : null;
 
-    private void CountView(DateTimeOffset now, Guid requestId)
+    private void CountView(DateTimeOffset now, Guid requestId, BrowserFamily? browser)
     {
         if (!IsKnown)
         {
-            State = VisitorState.New(assignment.ColorFor(this.GetPrimaryKeyString()), now);
+            State = VisitorState.New(assignment.ColorFor(this.GetPrimaryKeyString()), now, browser);
         }
 
         State.CountView(now, requestId);

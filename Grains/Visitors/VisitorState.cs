@@ -35,6 +35,13 @@ public sealed class VisitorState
     public List<Guid> RecentRequests { get; set; } = [];
 
     /// <summary>
+    /// The browser family of the first visit, for the stats' segments; absent in rows stored
+    /// before it was recorded (and then not written, so those rows keep their size).
+    /// </summary>
+    [Id(6), JsonPropertyName("u"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BrowserFamily? Browser { get; set; }
+
+    /// <summary>
     /// How many request ids are kept. A retry is only ever of a visit still in flight, so this
     /// need only cover the visits one visitor makes at once (a few tabs); each id adds ~40 bytes to
     /// the row, and the row's size is much of a write's cost.
@@ -42,7 +49,8 @@ public sealed class VisitorState
     public const int RecentRequestLimit = 4;
 
     /// <summary>A visitor seen for the first time, with no view counted yet.</summary>
-    public static VisitorState New(BallColor color, DateTimeOffset now) => new() { Color = color, FirstSeen = now };
+    public static VisitorState New(BallColor color, DateTimeOffset now, BrowserFamily? browser = null) =>
+        new() { Color = color, FirstSeen = now, Browser = browser };
 
     public long ViewsOf(BallColor color) => color == BallColor.Red ? RedViews : BlueViews;
 
@@ -89,6 +97,7 @@ public sealed class VisitorState
         FirstSeen = FirstSeen,
         LastSeen = LastSeen,
         RecentRequests = [.. RecentRequests],
+        Browser = Browser,
     };
 
     [JsonIgnore]

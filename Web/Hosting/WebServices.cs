@@ -1,4 +1,5 @@
 using System.Text;
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Bots;
@@ -26,6 +27,9 @@ public static class WebServices
         services.AddBallBots();
         services.AddStatsOptions(configuration);
         services.TryAddSingleton<VisitorStatsReader>();
+        services.TryAddSingleton<RangeStatsReader>();
+        services.AddSingleton<RangeStatsCache>();
+        services.TryAddSingleton<VisitorPseudonyms>();
         services.AddSingleton<StatsCache>();
         services.AddSingleton<StatsReports>();
         services.AddSingleton<StatsAccessFilter>();

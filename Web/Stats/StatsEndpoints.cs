@@ -1,34 +1,45 @@
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Web.Bots;
+using BallOrleans.Web.Privacy;
 using BallOrleans.Web.Operations;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Stats;
 
 /// <summary>
-/// <c>/stats</c> (page and its live fragment), <c>/api/stats</c>, <c>/api/visitors</c> and
-/// <c>/api/visitors.csv</c>, all behind <see cref="StatsAccessFilter"/>. Bad parameters are 400
-/// with the reason; an unreachable report or database is 503, never 500.
+/// <c>/stats</c> (page and its live fragment), <c>/api/stats</c>, <c>/api/visitors</c>,
+/// <c>/api/visitors.csv</c> and <c>DELETE /api/visitors/{id}</c>, all behind
+/// <see cref="StatsAccessFilter"/>. Bad parameters are 400 with the reason; an unreachable report
+/// or database is 503, never 500.
 /// </summary>
 public static class StatsEndpoints
 {
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder app)
     {
         var guarded = app.MapGroup("").AddEndpointFilter<StatsAccessFilter>();
-        guarded.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, ILoggerFactory l) => PageAsync(c, r, v, b, l, fragment: false));
-        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, ILoggerFactory l) => PageAsync(c, r, v, b, l, fragment: true));
+        guarded.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: false));
+        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: true));
         guarded.MapGet("/api/stats", TotalsAsync);
         guarded.MapGet("/api/visitors", VisitorsAsync);
         guarded.MapGet("/api/visitors.csv", CsvAsync);
+        guarded.MapDelete("/api/visitors/{id}", (HttpContext c, string id, VisitorPseudonyms p, IGrainFactory g, ILoggerFactory l) =>
+            Guard(c, l, () => VisitorErasureEndpoint.DeleteAsync(id, p, g, c.RequestAborted)));
         LogAccessMode(app.ServiceProvider);
         return app;
     }
 
-    private static async Task<IResult> TotalsAsync(HttpContext context, StatsReports reports, BotFigures bots, ILoggerFactory loggers) =>
+    private static async Task<IResult> TotalsAsync(HttpContext context, StatsReports reports, BotFigures bots, TimeProvider clock, ILoggerFactory loggers) =>
         await Guard(context, loggers, async () =>
         {
+            var (range, errors) = StatsRange.Parse(context.Request.Query, Today(clock));
+            if (range is null)
+            {
+                return Results.ValidationProblem(errors, title: "Bad stats range");
+            }
+
             var (snapshot, srm) = await reports.TotalsAsync();
-            return Results.Json(StatsJson.From(snapshot, srm, await bots.SumAsync()));
+            return Results.Json(StatsJson.From(snapshot, srm, await bots.SumAsync(), await reports.RangeAsync(range)));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
@@ -59,21 +70,31 @@ public static class StatsEndpoints
         });
 
     private static async Task<IResult> PageAsync(
-        HttpContext context, StatsReports reports, VisitorStatsReader reader, BotFigures bots, ILoggerFactory loggers, bool fragment) =>
+        HttpContext context, StatsReports reports, VisitorStatsReader reader, BotFigures bots, TimeProvider clock, ILoggerFactory loggers, bool fragment) =>
         await Guard(context, loggers, async () =>
         {
+            var today = Today(clock);
             var (query, errors) = await VisitorQuery.ParseAsync(context.Request.Query, reader, context.RequestAborted);
-            if (query is null)
+            var (range, rangeErrors) = StatsRange.Parse(context.Request.Query, today);
+            foreach (var (name, reasons) in rangeErrors)
+            {
+                errors[name] = reasons;
+            }
+
+            if (query is null || range is null)
             {
                 return Results.ValidationProblem(errors, title: "Bad stats page parameters");
             }
 
             var (snapshot, srm) = await reports.TotalsAsync();
+            var report = await reports.RangeAsync(range);
             var page = await reports.PageAsync(query, context.RequestAborted);
             var excluded = await bots.SumAsync();
-            var html = fragment ? StatsPage.RenderLive(snapshot, srm, excluded, query, page) : StatsPage.Render(snapshot, srm, excluded, query, page);
-            return Results.Content(html, "text/html; charset=utf-8");
+            var view = new StatsView(snapshot, srm, excluded, query, page, range, report, today);
+            return Results.Content(fragment ? StatsPage.RenderLive(view) : StatsPage.Render(view), "text/html; charset=utf-8");
         });
+
+    private static DateOnly Today(TimeProvider clock) => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
     // Storage or cluster trouble is the server's, not the caller's: 503 with Retry-After, logged.
     private static async Task<IResult> Guard(HttpContext context, ILoggerFactory loggers, Func<Task<IResult>> handler)

@@ -21,16 +21,41 @@ public sealed record BotsJson(long Total, IReadOnlyList<BotFamilyJson> Top)
         new(counts.Total, [.. counts.Top(BotFigures.TopFamilies).Select(f => new BotFamilyJson(f.Key, f.Value))]);
 }
 
-/// <summary>The body of <c>GET /api/stats</c>.</summary>
-public sealed record StatsJson(long Visitors, long Views, Dictionary<string, ColorJson> Colors, SrmJson Srm, BotsJson Bots, DateTimeOffset AsOf)
+/// <summary>One day of <c>GET /api/stats</c>: per color, visitors first seen that day and views counted that day.</summary>
+public sealed record DayColorJson(long NewVisitors, long Views);
+
+/// <summary>One day in <c>daily</c>.</summary>
+public sealed record DayJson(DateOnly Day, DayColorJson Red, DayColorJson Blue);
+
+/// <summary>One day in <c>cumulative</c>: visitors per color first seen on or before it.</summary>
+public sealed record CumulativeJson(DateOnly Day, long Red, long Blue);
+
+/// <summary>One segment in <c>segments</c>: visitors first seen in the range, per color, with the split check within it.</summary>
+public sealed record SegmentJson(string Dimension, string Segment, ColorJson Red, ColorJson Blue, SrmJson Srm);
+
+/// <summary>The range of <c>GET /api/stats</c> and the visitors first seen in it, with their split check.</summary>
+public sealed record RangeJson(DateOnly From, DateOnly To, ColorJson Red, ColorJson Blue, SrmJson Srm);
+
+/// <summary>The body of <c>GET /api/stats</c>: all-time totals first, then the range's series and segments.</summary>
+public sealed record StatsJson(
+    long Visitors, long Views, Dictionary<string, ColorJson> Colors, SrmJson Srm, BotsJson Bots, DateTimeOffset AsOf,
+    RangeJson Range, IReadOnlyList<DayJson> Daily, IReadOnlyList<CumulativeJson> Cumulative, IReadOnlyList<SegmentJson> Segments)
 {
-    public static StatsJson From(StatsSnapshot snapshot, SrmResult srm, BotCounts bots) => new(
+    public static StatsJson From(StatsSnapshot snapshot, SrmResult srm, BotCounts bots, RangeReport range) => new(
         snapshot.Visitors,
         snapshot.Views,
         BallColors.All.ToDictionary(c => c.Name(), c => new ColorJson(snapshot.Of(c).Visitors, snapshot.Of(c).Views)),
-        new SrmJson(srm.ChiSquare, srm.PValue, srm.Flagged),
+        Json(srm),
         BotsJson.From(bots),
-        snapshot.AsOf);
+        snapshot.AsOf,
+        new RangeJson(range.Stats.From, range.Stats.To, Json(range.Stats.FirstSeenRed), Json(range.Stats.FirstSeenBlue), Json(range.Srm)),
+        [.. range.Stats.Daily.Select(d => new DayJson(d.Day, new(d.Red.Visitors, d.Red.Views), new(d.Blue.Visitors, d.Blue.Views)))],
+        [.. range.Stats.Cumulative.Select(d => new CumulativeJson(d.Day, d.Red, d.Blue))],
+        [.. range.Segments.Select(s => new SegmentJson(s.Segment.Dimension, s.Segment.Name, Json(s.Segment.Red), Json(s.Segment.Blue), Json(s.Srm)))]);
+
+    private static SrmJson Json(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged);
+
+    private static ColorJson Json(ColorTotals totals) => new(totals.Visitors, totals.Views);
 }
 
 /// <summary>One visitor in <c>GET /api/visitors</c>: the pseudonymous id, never the cookie.</summary>

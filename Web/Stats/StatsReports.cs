@@ -7,16 +7,29 @@ namespace BallOrleans.Web.Stats;
 /// <summary>One page of a visitor listing and the cursor of the next (null on the last page).</summary>
 public sealed record VisitorPage(IReadOnlyList<VisitorRow> Rows, string? Next);
 
-/// <summary>The façade the stats endpoints use: cached totals with their SRM check, and visitor pages with cursors.</summary>
-public sealed class StatsReports(StatsCache cache, VisitorStatsReader reader, IOptions<ColorWeightsOptions> weights)
+/// <summary>The stats of a range with their split checks: of everyone first seen in it, and within each segment.</summary>
+public sealed record RangeReport(RangeStats Stats, SrmResult Srm, IReadOnlyList<(SegmentStats Segment, SrmResult Srm)> Segments);
+
+/// <summary>The façade the stats endpoints use: cached totals and ranges with their SRM checks, and visitor pages with cursors.</summary>
+public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, VisitorStatsReader reader, IOptions<ColorWeightsOptions> weights)
 {
     public async Task<(StatsSnapshot Snapshot, SrmResult Srm)> TotalsAsync()
     {
         var snapshot = await cache.GetAsync();
+        return (snapshot, Srm(snapshot.Of(BallColor.Red).Visitors, snapshot.Of(BallColor.Blue).Visitors));
+    }
+
+    public async Task<RangeReport> RangeAsync(StatsRange range)
+    {
+        var stats = await ranges.GetAsync(range.From, range.To);
+        return new RangeReport(stats, Srm(stats.FirstSeenRed.Visitors, stats.FirstSeenBlue.Visitors),
+            [.. stats.Segments.Select(s => (s, Srm(s.Red.Visitors, s.Blue.Visitors)))]);
+    }
+
+    private SrmResult Srm(long red, long blue)
+    {
         var w = weights.Value;
-        var srm = SampleRatioMismatch.Check(
-            snapshot.Of(BallColor.Red).Visitors, w.RedWeight, snapshot.Of(BallColor.Blue).Visitors, w.BlueWeight);
-        return (snapshot, srm);
+        return SampleRatioMismatch.Check(red, w.RedWeight, blue, w.BlueWeight);
     }
 
     public async Task<VisitorPage> PageAsync(VisitorQuery query, CancellationToken cancellationToken)

@@ -13,8 +13,21 @@ public static class BallPage
         var caption = counted || views > 0
             ? $"You have seen the <strong>{name}</strong> ball {times}."
             : $"This is the <strong>{name}</strong> ball.";
-        return Document(color, views, $"The {name} ball", $"""<p class="caption" id="caption">{caption}</p>""", preview: false);
+        // Only someone the site keeps a record of has something to forget.
+        var forget = views > 0 ? ForgetForm : "";
+        return Document(color, views, $"The {name} ball", $"""<p class="caption" id="caption">{caption}</p>{forget}""", preview: false);
     }
+
+    /// <summary>
+    /// A plain form, no script: the browser posts it with the visitor's cookie (SameSite=Lax sends
+    /// it on a same-site POST only) and says where it came from, which <c>POST /forget</c> checks.
+    /// </summary>
+    private const string ForgetForm = """
+        <form class="forget" id="forget" method="post" action="/forget">
+        <button type="submit">Forget me</button>
+        <span class="notice">Erases your ball, your views and your cookie.</span>
+        </form>
+        """;
 
     /// <summary>The page of <paramref name="color"/> shown on request, saying that it is a preview and counts nothing.</summary>
     public static string Preview(BallColor color)

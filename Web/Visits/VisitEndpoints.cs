@@ -29,7 +29,7 @@ public static class VisitEndpoints
         {
             visit = await visits.VisitAsync(
                 VisitorCookie.Read(context.Request), counting.Counts(context.Request),
-                context.Connection.RemoteIpAddress, context.RequestAborted);
+                context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString(), context.RequestAborted);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {

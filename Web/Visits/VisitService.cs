@@ -21,8 +21,12 @@ public sealed class VisitService(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
     private readonly TimeSpan _deadline = options.Value.RetryDeadline;
 
-    /// <summary>The page to show, or null when the visit could not be stored (the caller answers 503).</summary>
-    public async Task<PageVisit?> VisitAsync(string? cookieId, bool counts, IPAddress? client, CancellationToken aborted = default)
+    /// <summary>
+    /// The page to show, or null when the visit could not be stored (the caller answers 503).
+    /// <paramref name="userAgent"/> is read only for a new visitor (their browser family is stored).
+    /// </summary>
+    public async Task<PageVisit?> VisitAsync(
+        string? cookieId, bool counts, IPAddress? client, string? userAgent = null, CancellationToken aborted = default)
     {
         if (!counts)
         {
@@ -51,7 +55,8 @@ public sealed class VisitService(
 
         // A new visitor's first visit is stored without activating their grain (see FirstVisitGrain).
         var id = VisitorId.NewId();
-        var first = await WithRetriesAsync(requestId => grains.GetGrain<IFirstVisitGrain>(0).VisitAsync(id, requestId), aborted);
+        var browser = BrowserFamilies.Of(userAgent);
+        var first = await WithRetriesAsync(requestId => grains.GetGrain<IFirstVisitGrain>(0).VisitAsync(id, requestId, browser), aborted);
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
 

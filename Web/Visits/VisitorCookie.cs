@@ -15,13 +15,19 @@ public static class VisitorCookie
         request.Cookies.TryGetValue(Name, out var value) && VisitorId.IsWellFormed(value) ? value : null;
 
     public static void Write(HttpResponse response, string visitorId, bool secure) =>
-        response.Cookies.Append(Name, visitorId, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Lax,
-            Secure = secure,
-            Path = "/",
-            MaxAge = Lifetime,
-            IsEssential = true,
-        });
+        response.Cookies.Append(Name, visitorId, Options(secure, Lifetime));
+
+    /// <summary>Tells the browser to drop the cookie (after the visitor was forgotten).</summary>
+    public static void Expire(HttpResponse response, bool secure) =>
+        response.Cookies.Delete(Name, Options(secure, maxAge: null));
+
+    private static CookieOptions Options(bool secure, TimeSpan? maxAge) => new()
+    {
+        HttpOnly = true,
+        SameSite = SameSiteMode.Lax,
+        Secure = secure,
+        Path = "/",
+        MaxAge = maxAge,
+        IsEssential = true,
+    };
 }

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BallOrleans.Grains.Privacy;
+
+/// <summary>
+/// Erases visitors not seen for <see cref="RetentionOptions.Days"/> days: at activation and then
+/// every <see cref="RetentionOptions.IntervalHours"/>, in batches of
+/// <see cref="RetentionOptions.BatchSize"/>, each its own transaction. The rows go as in a forget
+/// (<see cref="VisitorEraser"/>), so the stats lose the same things. Erasing twice is harmless,
+/// so a new activation (its silo died) simply runs again.
+/// </summary>
+public sealed class RetentionGrain(
+    VisitorEraser eraser, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionGrain> logger) : Grain, IRetentionGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (o.Days > 0)
+        {
+            var interval = TimeSpan.FromHours(o.IntervalHours);
+            this.RegisterGrainTimer(RunAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), interval) { KeepAlive = true });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync() => Task.CompletedTask;
+
+    public async Task<long> EraseExpiredAsync()
+    {
+        var o = options.Value;
+        if (o.Days == 0)
+        {
+            return 0;
+        }
+
+        var cutoff = clock.GetUtcNow() - TimeSpan.FromDays(o.Days);
+        long erased = 0;
+        int batch;
+        do
+        {
+            batch = await eraser.EraseNotSeenSinceAsync(cutoff, o.BatchSize);
+            erased += batch;
+        }
+        while (batch == o.BatchSize);
+
+        if (erased > 0)
+        {
+            logger.LogInformation("Retention: erased {Visitors} visitors not seen since {Cutoff:u}", erased, cutoff);
+        }
+
+        return erased;
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EraseExpiredAsync();
+        }
+        catch (Exception ex)
+        {
+            // Batches already done stay done; the rest waits for the next run.
+            logger.LogWarning("Retention run failed; retrying at the next one: {Reason}", ex.Message);
+        }
+    }
+}
