@@ -4,7 +4,7 @@ using BallOrleans.Tests.Infrastructure;
 
 namespace BallOrleans.Tests.Web;
 
-/// <summary>Shared steps of the bot and preview tests: the real app on a test database, with the stats open to an admin.</summary>
+/// <summary>Shared steps of the web tests: the real app on a test database, with the stats open to an admin and not cached.</summary>
 internal static class WhoIsCounted
 {
     public const string Password = "who is counted";
@@ -15,6 +15,7 @@ internal static class WhoIsCounted
         {
             ["Stats:AdminPassword"] = Password,
             ["Stats:SnapshotCacheMilliseconds"] = "0",
+            ["Stats:RangeCacheMilliseconds"] = "0",
         };
         foreach (var (key, value) in settings)
         {
@@ -31,9 +32,16 @@ internal static class WhoIsCounted
         return client;
     }
 
-    public static async Task<HttpResponseMessage> GetAsync(HttpClient client, string path, string? userAgent = null, string? cookie = null, HttpMethod? method = null)
+    public static async Task<HttpResponseMessage> GetAsync(
+        HttpClient client, string path, string? userAgent = null, string? cookie = null, HttpMethod? method = null,
+        params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         if (userAgent is not null)
         {
             request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
