@@ -22,7 +22,7 @@ public sealed class ReadModelHealer(NpgsqlDataSource dataSource, IOptions<StatsO
     // Reconciliation: keyset over (modified_on, grain_key), the order of ball_grain_state_modified.
     private const string ModifiedPageSql = """
         SELECT ball_stats_apply(array_agg(grain_key), array_agg(color), array_agg(red_views), array_agg(blue_views),
-                                array_agg(first_seen), array_agg(last_seen)),
+                                array_agg(first_seen), array_agg(last_seen), array_agg(browser)),
                count(*), max(modified_on), (array_agg(grain_key ORDER BY modified_on DESC, grain_key DESC))[1]
         FROM (SELECT * FROM ball_visitor_payloads
               WHERE service_id = $1 AND modified_on >= $2 AND (modified_on, grain_key) > ($2, $3)

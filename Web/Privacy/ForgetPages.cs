@@ -29,6 +29,7 @@ public static class ForgetPages
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{title}</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/site.css">
         </head>
         <body>

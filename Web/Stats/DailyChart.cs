@@ -25,14 +25,14 @@ public static class DailyChart
         var plotWidth = Width - Left - Right;
         var plotHeight = Height - Top - Bottom;
         var slot = plotWidth / (double)Math.Max(1, days.Count);
-        double Y(long v) => Top + plotHeight - plotHeight * Math.Min(v, top) / (double)top;
+        double Y(double v) => Top + plotHeight - plotHeight * Math.Min(v, top) / top;
 
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg class=\"chart daily\" id=\"{id}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-label=\"{quantity} per day and color, {days.Count} days\" data-days=\"{days.Count}\" data-top=\"{top}\">"));
-        foreach (var tick in new[] { 0, top / 2, top }.Distinct())
+        foreach (var tick in top == 1 ? new double[] { 0, 1 } : [0, top / 2.0, top])
         {
             svg.Append(Invariant($"<line class=\"grid\" x1=\"{Left}\" y1=\"{Y(tick):0.#}\" x2=\"{Width - Right}\" y2=\"{Y(tick):0.#}\"/>"));
-            svg.Append(Invariant($"<text class=\"label\" x=\"{Left - 6}\" y=\"{Y(tick) + 4:0.#}\" text-anchor=\"end\">{tick:N0}</text>"));
+            svg.Append(Invariant($"<text class=\"label\" x=\"{Left - 6}\" y=\"{Y(tick) + 4:0.#}\" text-anchor=\"end\">{tick:#,0.#}</text>"));
         }
 
         svg.Append(Invariant($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Top + plotHeight}\"/>"));
@@ -76,7 +76,7 @@ public static class DailyChart
         return Round(positive.Count >= 5 && max > 4 * p90 ? 2 * p90 : max);
     }
 
-    private static void Bars(StringBuilder svg, BallColor color, long[] values, IReadOnlyList<DayStats> days, double slot, int offset, Func<long, double> y, long top)
+    private static void Bars(StringBuilder svg, BallColor color, long[] values, IReadOnlyList<DayStats> days, double slot, int offset, Func<double, double> y, long top)
     {
         var width = slot * 0.38;
         for (var i = 0; i < values.Length; i++)
@@ -92,7 +92,7 @@ public static class DailyChart
         }
     }
 
-    private static void Line(StringBuilder svg, BallColor color, long[] values, IReadOnlyList<DayStats> days, double slot, Func<long, double> y, long top)
+    private static void Line(StringBuilder svg, BallColor color, long[] values, IReadOnlyList<DayStats> days, double slot, Func<double, double> y, long top)
     {
         var points = string.Join(' ', values.Select((v, i) => Invariant($"{Left + slot * (i + 0.5):0.#},{y(v):0.#}")));
         svg.Append(Invariant($"<polyline class=\"series {color.Name()}\" points=\"{points}\"><title>{color.Name()}: {values.Sum():N0} over {values.Length} days</title></polyline>"));

@@ -51,6 +51,7 @@ public static class BallPage
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{title}</title>
+            <link rel="icon" href="data:,">
             <link rel="stylesheet" href="/site.css">
             </head>
             <body>
