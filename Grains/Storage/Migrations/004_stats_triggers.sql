@@ -180,15 +180,17 @@ BEGIN
         GROUP BY color HAVING sum(gained - lost) <> 0 OR sum(views) <> 0 ORDER BY color
         ON CONFLICT (color, shard) DO UPDATE SET visitors = t.visitors + excluded.visitors, views = t.views + excluded.views
     ), days AS (
-        -- New visitors on their first day; views on the day of the visit. A returning visitor's
-        -- +1 and -1 on their first day cancel in the sum, and the row is left alone.
+        -- Views on the day of the visit; a new visitor on their first day. A returning visitor,
+        -- who was counted on their first day before and still is, adds no row to sum here.
         INSERT INTO ball_stats_daily AS d (day, color, shard, visitors, views)
-        SELECT e.day, delta.color, ball_stats_shard(), sum(e.visitors), sum(e.views)
-        FROM delta CROSS JOIN LATERAL (VALUES (delta.gained_day, delta.gained, 0::bigint),
-                                              (delta.lost_day, -delta.lost, 0),
-                                              (ball_day(delta.seen), 0, delta.views)) AS e(day, visitors, views)
+        SELECT e.day, e.color, ball_stats_shard(), sum(e.visitors), sum(e.views)
+        FROM (SELECT ball_day(seen) AS day, color, 0 AS visitors, views FROM delta WHERE views <> 0 AND seen IS NOT NULL
+              UNION ALL
+              SELECT gained_day, color, gained, 0 FROM delta WHERE gained = 1 AND (lost = 0 OR lost_day <> gained_day)
+              UNION ALL
+              SELECT lost_day, color, -lost, 0 FROM delta WHERE lost = 1 AND (gained = 0 OR lost_day <> gained_day)) e
         WHERE e.day IS NOT NULL
-        GROUP BY e.day, delta.color HAVING sum(e.visitors) <> 0 OR sum(e.views) <> 0 ORDER BY e.day, delta.color
+        GROUP BY e.day, e.color HAVING sum(e.visitors) <> 0 OR sum(e.views) <> 0 ORDER BY e.day, e.color
         ON CONFLICT (day, color, shard) DO UPDATE SET visitors = d.visitors + excluded.visitors, views = d.views + excluded.views
     )
     -- Erased visitors' views (seen is NULL) left the minutes and days in ball_stats_forget.
