@@ -1,6 +1,7 @@
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Silo;
+using Microsoft.Extensions.Options;
 
 // A standalone silo: grains, storage and membership, configured exactly as the web co-host's.
 var builder = Host.CreateApplicationBuilder(args);
@@ -10,7 +11,20 @@ if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is nul
     return 2;
 }
 
-builder.UseOrleans(silo => silo.AddBallSilo(builder.Configuration));
-builder.Services.AddBallSiloTelemetry(builder.Configuration);
-await builder.Build().RunAsync();
-return 0;
+try
+{
+    builder.Services.AddBallOptions(builder.Configuration);
+    builder.UseOrleans(silo => silo.AddBallSilo(builder.Configuration));
+    builder.Services.AddBallSiloTelemetry(builder.Configuration);
+    var host = builder.Build();
+    // Every setting is checked before anything starts: a bad one is then one line, not a failed start.
+    host.Services.GetRequiredService<IStartupValidator>().Validate();
+    await host.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // A bad setting is the operator's to fix: say which, without a stack trace.
+    Console.Error.WriteLine($"ball-silo: invalid configuration: {string.Join("; ", ex.Failures)}");
+    return 2;
+}

@@ -5,21 +5,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace BallOrleans.Grains.Stats;
 
-/// <summary>Registers the stats pipeline in a silo, and the stats options anywhere.</summary>
+/// <summary>Registers the stats pipeline in a silo, and the stats store anywhere (options: <see cref="Hosting.BallOptions"/>).</summary>
 public static class StatsServices
 {
-    public static IServiceCollection AddStatsOptions(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddStatsStore(this IServiceCollection services)
     {
-        // The co-hosting web process calls this for its silo and for itself: validate once.
-        if (services.Any(d => d.ServiceType == typeof(StatsStore)))
-        {
-            return services;
-        }
-
-        services.AddOptions<StatsOptions>()
-            .Bind(configuration.GetSection(StatsOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StatsStore>();
         services.TryAddSingleton<ReadModelHealer>();
@@ -29,7 +19,7 @@ public static class StatsServices
     /// <summary>The observer that queues visits, the per-silo aggregator's start-up, and the store.</summary>
     public static IServiceCollection AddStatsPipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddStatsOptions(configuration);
+        services.AddStatsStore();
         services.TryAddSingleton<VisitQueue>();
         services.TryAddSingleton<IVisitObserver, QueueingVisitObserver>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, AggregatorStartup>();
