@@ -4,7 +4,12 @@ using BallOrleans.Silo;
 using Microsoft.Extensions.Options;
 
 // A standalone silo: grains, storage and membership, configured exactly as the web co-host's.
-var builder = Host.CreateApplicationBuilder(args);
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    // The app's own folder, wherever it is started from: its appsettings.json is there.
+    ContentRootPath = AppContext.BaseDirectory,
+});
 if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
 {
     Console.Error.WriteLine($"ball-silo: {problem}");

@@ -7,7 +7,13 @@ using BallOrleans.Web.Stats;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // The app's own folder, wherever it is started from: its appsettings.json and wwwroot are there.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+builder.WebHost.UseBallStaticFiles(builder.Environment);
 
 if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
 {
@@ -40,6 +46,7 @@ try
     admin.MapStatsEndpoints();
     admin.MapBallMetrics();
     admin.MapBallDashboard();
+    app.LogStartupSummary();
     await app.RunAsync();
     return 0;
 }
@@ -48,6 +55,12 @@ catch (Exception ex) when (StartupErrors.IsConfigurationError(ex, out var failur
     // A bad setting is the operator's to fix: say which, without a stack trace.
     Console.Error.WriteLine($"ball: invalid configuration: {string.Join("; ", failures)}");
     return 2;
+}
+catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex))
+{
+    // The silo's start (schema, membership) needs the database; the logs above have the details.
+    Console.Error.WriteLine($"ball: the database did not answer at start: {ex.GetBaseException().Message}");
+    return 1;
 }
 
 /// <summary>The entry point, named so tests can host the app with WebApplicationFactory.</summary>

@@ -29,10 +29,11 @@ public sealed class VisitAggregatorGrain(
         return Task.CompletedTask;
     }
 
-    // The silo is going away: whatever is queued goes now or is left to reconciliation. With
-    // nothing queued there is nothing to say (and at cluster shutdown no silo to say it to).
+    // Deactivated while the silo keeps running: whatever is queued goes now. When the silo itself
+    // stops there may be no silo left to take it (a single silo, or the whole cluster stopping),
+    // and the report's reconciliation reads the same visits from grain state anyway.
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        FlushAsync(finalFlush: true);
+        reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? Task.CompletedTask : FlushAsync(finalFlush: true);
 
     public Task StartAsync() => Task.CompletedTask;
 
