@@ -35,9 +35,11 @@ public static class AdminAccess
                 }
                 else
                 {
-                    // A null address is an in-process caller we cannot place: not loopback.
+                    // A null address is an in-process caller we cannot place: not loopback. On a
+                    // dual-stack socket an IPv4 client arrives as ::ffff:a.b.c.d.
                     policy.RequireAssertion(context =>
-                        context.Resource is HttpContext { Connection.RemoteIpAddress: { } remote } && IPAddress.IsLoopback(remote));
+                        context.Resource is HttpContext { Connection.RemoteIpAddress: { } remote }
+                        && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote));
                 }
             }));
         return services;
