@@ -37,7 +37,7 @@ public static class VisitEndpoints
             // state, or a failure we did not expect: the view was not counted, and the visitor is
             // told so. A database outage fails every visit; its stack trace says nothing new.
             var logger = loggers.CreateLogger(typeof(VisitEndpoints));
-            if (ClusterFaults.IsDatabaseFailure(ex))
+            if (DatabaseFailure.IsCauseOf(ex))
             {
                 logger.LogWarning("Visit not recorded, database unavailable: {Reason}", ex.Message);
             }

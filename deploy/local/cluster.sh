@@ -11,7 +11,7 @@
 # started with live in ${CLUSTER_RUN_DIR:-.run/cluster}. Silo i listens on
 # CLUSTER_SILO_PORT+i-1 (default 11111) and CLUSTER_GATEWAY_PORT+i-1 (default 30000).
 # CLUSTER_CONFIGURATION picks the build (default Release; the tests use their own, with --no-build).
-# Any other Orleans__*, Ball__*, Visits__*... variable is passed on to every process.
+# Any other Orleans__*, Ball__*, Visits__*, Stats__*... variable is passed on to every process.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_DIR=$(mkdir -p "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && cd "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && pwd)
@@ -41,7 +41,7 @@ start_silo() {
     port_taken "$port" && die "port $port is already in use (another silo?): set CLUSTER_SILO_PORT / CLUSTER_GATEWAY_PORT"
   done
   Orleans__SiloPort=$silo_port Orleans__GatewayPort=$gateway_port \
-    nohup dotnet "$dll" --contentRoot "$ROOT/Silo" >"$RUN_DIR/silo-$i.log" 2>&1 &
+    nohup dotnet "$dll" >"$RUN_DIR/silo-$i.log" 2>&1 &
   echo $! >"$RUN_DIR/silo-$i.pid"
   local waited=0
   until listening "$(cat "$RUN_DIR/silo-$i.pid")" "$gateway_port"; do
@@ -93,12 +93,12 @@ case $cmd in
     fi
     # Everything add-silo needs later, private to this user: it may hold a password.
     # `export` lines, not `declare -x`: sourced inside a function, declare would make them local.
-    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|Stats__|Logging__|CLUSTER_)' \
+    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|FailedLogins__|Stats__|Logging__|CLUSTER_)' \
                      | sed 's/^declare -x /export /' || true
                    echo "CONFIG=$CONFIG"; echo "WEB_PORT=$web_port"; } >"$RUN_DIR/settings" )
     for (( i = 1; i <= silos; i++ )); do start_silo "$i"; done
-    # The project folder is the content root: appsettings.json and wwwroot live there.
-    Orleans__Mode=client nohup dotnet "$ROOT/Web/bin/$CONFIG/net10.0/Web.dll" --contentRoot "$ROOT/Web" \
+    # Each app reads the appsettings.json beside its dll; the build's static web assets manifest finds wwwroot.
+    Orleans__Mode=client nohup dotnet "$ROOT/Web/bin/$CONFIG/net10.0/Web.dll" \
       --urls "http://127.0.0.1:$web_port" \
       >"$RUN_DIR/web.log" 2>&1 &
     echo $! >"$RUN_DIR/web.pid"

@@ -4,7 +4,7 @@ using System.Text;
 using BallOrleans.Grains.Visitors;
 using Npgsql;
 
-namespace BallOrleans.Grains.Stats;
+namespace BallOrleans.Web.Stats;
 
 /// <summary>
 /// Reads of the visitor read model: keyset pages, walking an index in either direction, so a page

@@ -1,4 +1,4 @@
-namespace BallOrleans.Grains.Stats;
+namespace BallOrleans.Web.Stats;
 
 /// <summary>The read-model columns a visitor listing can be ordered by.</summary>
 public enum VisitorSortKey

@@ -1,4 +1,4 @@
-namespace BallOrleans.Grains.Stats;
+namespace BallOrleans.Web.Stats;
 
 /// <summary>The result of a sample-ratio-mismatch check.</summary>
 public sealed record SrmResult(double ChiSquare, double PValue, bool Flagged);

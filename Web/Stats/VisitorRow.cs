@@ -1,6 +1,6 @@
 using BallOrleans.Grains.Visitors;
 
-namespace BallOrleans.Grains.Stats;
+namespace BallOrleans.Web.Stats;
 
 /// <summary>Where a keyset page starts: the sort column's value and the pseudonymous id of the last row seen.</summary>
 public sealed record VisitorPosition(long Value, byte[] Pid);
