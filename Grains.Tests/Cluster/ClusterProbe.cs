@@ -40,7 +40,7 @@ public static class ClusterProbe
     }
 
     /// <summary>How many visitor grains are active on the silo listening on <paramref name="siloPort"/>.</summary>
-    public static async Task<int> VisitorActivationsAsync(string database, string clusterId, int siloPort)
+    public static async Task<int> VisitActivationsAsync(string database, string clusterId, int siloPort)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders(); // a probe, not a service: its start-up chatter would bury the figures
@@ -62,7 +62,8 @@ public static class ClusterProbe
             var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
             var statistics = await management.GetSimpleGrainStatistics();
             return statistics
-                .Where(s => s.SiloAddress.Endpoint.Port == siloPort && s.GrainType.Contains(nameof(VisitorGrain), StringComparison.Ordinal))
+                .Where(s => s.SiloAddress.Endpoint.Port == siloPort
+                    && (s.GrainType.Contains(nameof(VisitorGrain), StringComparison.Ordinal) || s.GrainType.Contains(nameof(FirstVisitGrain), StringComparison.Ordinal)))
                 .Sum(s => s.ActivationCount);
         }
         finally

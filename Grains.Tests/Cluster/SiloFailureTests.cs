@@ -41,7 +41,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task A_graceful_stop_and_a_new_silo_under_load_show_no_error_and_the_new_silo_takes_grains()
+    public async Task A_graceful_stop_and_a_new_silo_under_load_show_no_error_and_the_new_silo_takes_visits()
     {
         var database = await postgres.CreateDatabaseAsync("rolling");
         // Dead silos' rows are deleted within seconds here (an hour by default), to see that happen.
@@ -70,9 +70,23 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
         var joining = Stopwatch.StartNew();
         await cluster.AddSiloAsync();
         var joined = joining.Elapsed;
-        // Newcomers keep activating grains; random placement puts about half on the new silo.
-        await Task.Delay(TimeSpan.FromSeconds(5));
-        var onNewSilo = await ClusterProbe.VisitorActivationsAsync(database, ClusterIdOf(cluster), cluster.SiloPort(3));
+        // Visitors who come back after the join activate their grains at random placement, so
+        // about half land on the new silo (first visits activate no visitor grain at all).
+        var onNewSilo = 0;
+        var extraViews = 0;
+        for (var i = 0; i < 40 && onNewSilo == 0; i++)
+        {
+            // A browser of its own: it keeps the cookie of the first visit for the second.
+            using var browser = new HttpClient(new SocketsHttpHandler { CookieContainer = new() }) { BaseAddress = cluster.Site };
+            (await browser.GetAsync("/")).EnsureSuccessStatusCode();
+            (await browser.GetAsync("/")).EnsureSuccessStatusCode();
+            extraViews += 2;
+            if (i % 10 == 9)
+            {
+                onNewSilo = await ClusterProbe.VisitActivationsAsync(database, ClusterIdOf(cluster), cluster.SiloPort(3));
+            }
+        }
+
         var cleanup = Stopwatch.StartNew();
         while (await ClusterProbe.SiloStatusAsync(database, cluster.SiloPort(2)) is not null)
         {
@@ -84,14 +98,15 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
 
         var figures = Figures.Of(load, terminatedAt);
         Figures.Report(output, $"SIGTERM of 1 of 2 silos, then a new silo: {figures}, silo stopped in {stopped.TotalSeconds:F1} s, " +
-               $"new silo serving in {joined.TotalSeconds:F1} s with {onNewSilo} visitor grains, stopped silo's row deleted");
+               $"new silo serving in {joined.TotalSeconds:F1} s with {onNewSilo} visit grains, stopped silo's row deleted");
         Assert.Equal(0, figures.Failures);
         Assert.Equal(0, figures.Unavailable);
-        Assert.True(onNewSilo > 0, "no visitor grain was placed on the new silo");
-        await AssertStoredAsShownAsync(database, load);
+        Assert.True(onNewSilo > 0, "no visit reached a grain on the new silo");
+        await AssertStoredAsShownAsync(database, load, extraViews);
     }
 
-    internal static async Task AssertStoredAsShownAsync(string database, VisitLoad load)
+    /// <param name="extraViews">Views a test stored beside the load's.</param>
+    internal static async Task AssertStoredAsShownAsync(string database, VisitLoad load, int extraViews = 0)
     {
         var stored = await ClusterProbe.StoredViewsAsync(database);
         Assert.Equal(0, load.Miscounts);
@@ -106,7 +121,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
         }
 
         // Nothing else was stored: every stored view was acknowledged to a visitor.
-        Assert.Equal(load.Shown.Values.Sum() + load.Newcomers.Count, stored.Values.Sum());
+        Assert.Equal(load.Shown.Values.Sum() + load.Newcomers.Count + extraViews, stored.Values.Sum());
     }
 
     private static string ClusterIdOf(LocalCluster cluster) => $"test-{Path.GetFileName(cluster.RunDirectory)}";

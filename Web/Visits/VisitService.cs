@@ -51,7 +51,8 @@ public sealed class VisitService(
 
         // A new visitor's first visit is stored without activating their grain (see FirstVisitGrain).
         var id = VisitorId.NewId();
-        var first = await WithRetriesAsync(requestId => grains.GetGrain<IFirstVisitGrain>(0).VisitAsync(id, requestId), aborted);
+        var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
+        var first = await WithRetriesAsync(requestId => firstVisits.VisitAsync(id, requestId), aborted);
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
 
