@@ -9,7 +9,7 @@ public sealed class StatsOptions
 
     /// <summary>How often the report reads the totals back from the read model.</summary>
     [Range(50, 60_000)]
-    public int RefreshMilliseconds { get; set; } = 1000;
+    public int RefreshMilliseconds { get; set; } = 500;
 
     /// <summary>
     /// How often the report re-reads recently written grain state to heal the read model: a
