@@ -46,6 +46,12 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>Stops the server (fast shutdown: open sessions are cut, as in a crash of the database host).</summary>
     public Task StopAsync() => RunScriptAsync("stop", _directory);
 
+    /// <summary>Crashes the server: SIGKILL of its whole process group, so nothing is shut down (StartAsync recovers it).</summary>
+    public Task KillAsync() => RunScriptAsync("kill", _directory);
+
+    /// <summary>The loopback port the server listens on.</summary>
+    public int Port => _port;
+
     public async Task DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
