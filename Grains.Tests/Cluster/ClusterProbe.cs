@@ -33,6 +33,17 @@ public static class ClusterProbe
         return views;
     }
 
+    /// <summary>Visitors whose stored last visit is more than a minute ahead of the database's clock.</summary>
+    public static async Task<long> VisitorsSeenInTheFutureAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM ball_grain_state WHERE state_name = 'visitor' " +
+            "AND (convert_from(payload, 'UTF8')::jsonb->>'l')::timestamptz > now() + interval '1 minute'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     /// <summary>Visitors and views of one color.</summary>
     public readonly record struct ColorTotal(string Color, long Visitors, long Views);
 

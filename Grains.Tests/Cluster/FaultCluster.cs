@@ -11,10 +11,14 @@ namespace BallOrleans.Tests.Cluster;
 /// crashes it), three silos and the web front end each in a network namespace of its own, and on
 /// the host side of the bridge a <see cref="DelayProxy"/> for every silo port, gateway port and the
 /// database, through which all their traffic passes, so that a scenario can slow a link down.
+/// (Silo 4 has relays too, for a silo that joins for one scenario.)
 /// </summary>
 public sealed class FaultCluster : IAsyncLifetime
 {
     public const int Silos = 3;
+
+    /// <summary>Silo slots with relays: the three, and one for a silo that joins for one scenario.</summary>
+    public const int Slots = Silos + 1;
 
     private const string AdminPassword = "fault-scenarios";
     private readonly PostgresServer _postgres = PostgresServer.Private("faults");
@@ -56,7 +60,7 @@ public sealed class FaultCluster : IAsyncLifetime
         await _network.UpAsync(_runDirectory);
         var host = _network.HostSide;
         DatabaseLink = new DelayProxy(new IPEndPoint(host, 0), new IPEndPoint(IPAddress.Loopback, _postgres.Port));
-        for (var i = 1; i <= Silos; i++)
+        for (var i = 1; i <= Slots; i++)
         {
             _siloLinks.Add(new DelayProxy(new(host, reserved.SiloPort + i - 1), new(_network.Silo(i), reserved.SiloPort + i - 1)));
             _gatewayLinks.Add(new DelayProxy(new(host, reserved.GatewayPort + i - 1), new(_network.Silo(i), reserved.GatewayPort + i - 1)));
@@ -79,11 +83,12 @@ public sealed class FaultCluster : IAsyncLifetime
     /// <summary>
     /// Undoes whatever a scenario left: no partition, loss or delay, and every silo running and
     /// active in the membership table, restarting any that died or stopped itself (what a
-    /// supervisor would do). Returns how long that took.
+    /// supervisor would do). Returns how long that took, and which silos had to be started.
     /// </summary>
-    public async Task<TimeSpan> MakeWholeAsync()
+    public async Task<(TimeSpan Took, IReadOnlyList<int> Restarted)> MakeWholeAsync()
     {
         var took = Stopwatch.StartNew();
+        var restarted = new SortedSet<int>();
         await Cluster.CommandAsync("heal");
         for (var i = 1; i <= Silos; i++)
         {
@@ -107,6 +112,7 @@ public sealed class FaultCluster : IAsyncLifetime
                 if (!Cluster.SiloRunning(i))
                 {
                     await Cluster.CommandAsync("start-silo", i.ToString());
+                    restarted.Add(i);
                 }
 
                 whole &= Cluster.SiloRunning(i) && await ClusterProbe.SiloStatusAsync(Database, Cluster.SiloPort(i)) == ClusterProbe.Active;
@@ -114,7 +120,7 @@ public sealed class FaultCluster : IAsyncLifetime
 
             if (whole)
             {
-                return took.Elapsed;
+                return (took.Elapsed, [.. restarted]);
             }
 
             if (took.Elapsed > TimeSpan.FromSeconds(90))

@@ -32,6 +32,13 @@ public sealed record Figures(int Visits, int NotCounted, int Unknown, int Failur
             slowEnds);
     }
 
+    /// <summary>The median time of the visits that began between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    public static TimeSpan MedianTook(VisitHistory history, TimeSpan from, TimeSpan to)
+    {
+        var took = history.Visits.Where(v => v.Start >= from && v.Start < to).Select(v => v.Took).Order().ToList();
+        return took.Count == 0 ? TimeSpan.Zero : took[took.Count / 2];
+    }
+
     /// <summary>Prints a test's figures to its output and to the console, where CI logs show them.</summary>
     public static void Report(ITestOutputHelper output, string line)
     {

@@ -97,6 +97,11 @@ public sealed class LocalCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await CommandAsync("stop");
+        if (Environment.GetEnvironmentVariable("BALL_TEST_KEEP_LOGS") == "1")
+        {
+            return; // a failure's whole logs, for whoever reruns a cluster test to see why
+        }
+
         try
         {
             Directory.Delete(RunDirectory, recursive: true);

@@ -40,6 +40,8 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         // fsync off: these tests check what the application writes, not what survives a power cut.
         var output = await RunScriptAsync("start", _directory, _port.ToString(), "--no-fsync");
+        // Connections pooled before a stop or a crash are dead: the next probe must not get one.
+        NpgsqlConnection.ClearAllPools();
         _adminConnectionString = new NpgsqlConnectionStringBuilder(output.Trim()) { Database = "postgres" }.ConnectionString;
     }
 
