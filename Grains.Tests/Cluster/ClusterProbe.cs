@@ -33,6 +33,22 @@ public static class ClusterProbe
         return views;
     }
 
+    /// <summary>Whether the database accepts a connection and answers within 2 s.</summary>
+    public static async Task<bool> DatabaseAnswersAsync(string database)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { Pooling = false, Timeout = 2 }.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            return await command.ExecuteScalarAsync() is 1;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Visitors whose stored last visit is more than a minute ahead of the database's clock.</summary>
     public static async Task<long> VisitorsSeenInTheFutureAsync(string database)
     {

@@ -22,6 +22,7 @@ public sealed class DelayProxy : IAsyncDisposable
     private readonly Task _accepting;
     private long _meanTicks;
     private long _jitterTicks;
+    private long _delayedChunks;
 
     public DelayProxy(IPEndPoint listenOn, IPEndPoint target)
     {
@@ -34,6 +35,9 @@ public sealed class DelayProxy : IAsyncDisposable
     }
 
     public IPEndPoint ListensOn => (IPEndPoint)_listener.LocalEndPoint!;
+
+    /// <summary>How many chunks were held back so far: proof that traffic crossed the link while it was slow.</summary>
+    public long DelayedChunks => Interlocked.Read(ref _delayedChunks);
 
     /// <summary>From now on each chunk read waits <paramref name="mean"/> ± <paramref name="jitter"/> before it is passed on.</summary>
     public void Delay(TimeSpan mean, TimeSpan jitter)
@@ -181,6 +185,7 @@ public sealed class DelayProxy : IAsyncDisposable
             return 0;
         }
 
+        Interlocked.Increment(ref _delayedChunks);
         var jitter = Interlocked.Read(ref _jitterTicks);
         var ticks = mean + (long)((Random.Shared.NextDouble() * 2 - 1) * jitter);
         return (long)(Math.Max(0, ticks) * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);

@@ -64,8 +64,8 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Task AddSiloAsync() => CommandAsync("add-silo");
 
-    /// <summary>Runs a cluster.sh command on this cluster (e.g. <c>partition 2 --one-way</c>).</summary>
-    public Task CommandAsync(params string[] args) => RunScriptAsync(_environment, args);
+    /// <summary>Runs a cluster.sh command on this cluster (e.g. <c>partition 2 --one-way</c>); returns what it printed.</summary>
+    public Task<string> CommandAsync(params string[] args) => RunScriptAsync(_environment, args);
 
     /// <summary>The process id of silo <paramref name="index"/> (1-based), from its pid file.</summary>
     public int SiloPid(int index) => int.Parse(File.ReadAllText(Path.Combine(RunDirectory, $"silo-{index}.pid")).Trim());
@@ -117,8 +117,8 @@ public sealed class LocalCluster : IAsyncDisposable
     private static string Logs(string runDirectory) => string.Join('\n', Directory.GetFiles(runDirectory, "*.log")
         .Select(f => $"--- {Path.GetFileName(f)}\n{string.Join('\n', File.ReadLines(f).TakeLast(30))}"));
 
-    /// <summary>Runs deploy/local/cluster.sh with <paramref name="environment"/>; throws with its output and the logs when it fails.</summary>
-    public static async Task RunScriptAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    /// <summary>Runs deploy/local/cluster.sh with <paramref name="environment"/>; returns its output, or throws with it and the logs.</summary>
+    public static async Task<string> RunScriptAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(PostgresServer.RepositoryRoot(), "deploy", "local", "cluster.sh"));
@@ -142,6 +142,8 @@ public sealed class LocalCluster : IAsyncDisposable
             var logs = environment.TryGetValue("CLUSTER_RUN_DIR", out var directory) && directory is not null ? Logs(directory) : "";
             throw new InvalidOperationException($"cluster.sh {string.Join(' ', args)} failed: {await stderr}{await stdout}\n{logs}");
         }
+
+        return await stdout;
     }
 
     // The tests run the Silo and Web builds that sit next to their own (Debug or Release).

@@ -17,7 +17,8 @@
 #                                                them are dropped, theirs still reach it
 #   cluster.sh lossy silos|db PERCENT            (netns) drop PERCENT % of the packets the running silos send to
 #                                                each other, or of those between them and PostgreSQL (both ways)
-#   cluster.sh heal                              (netns) remove every partition and loss rule
+#   cluster.sh heal                              (netns) remove every partition and loss rule; prints how many
+#                                                packets they dropped
 #   PostgreSQL crash: deploy/local/postgres.sh kill DIR (SIGKILL of its whole process group), then start it again.
 #   Added latency needs the tests' DelayProxy: this kernel has no netem.
 #
@@ -334,9 +335,13 @@ case $cmd in
     ;;
   heal)
     needs_netns heal
+    dropped=0
     for i in $(silo_indexes); do
-      ip netns list | grep -qw "^$(silo_ns "$i")" && fault_rule "$i" -F
+      ip netns list | grep -qw "^$(silo_ns "$i")" || continue
+      dropped=$(( dropped + $(fault_rule "$i" -L -v -x -n | awk '$3 == "DROP" { n += $1 } END { print n + 0 }') ))
+      fault_rule "$i" -F
     done
+    echo "dropped $dropped packets"
     say "healed: no partition or loss rule left"
     ;;
   status)
