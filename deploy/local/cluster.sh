@@ -375,6 +375,6 @@ case $cmd in
   net-up) NETNS=1; net_up ;;
   net-down) NETNS=1; net_down ;;
   *)
-    sed -n '2,38p' "$0"; exit 2
+    sed -n '2,40p' "$0"; exit 2
     ;;
 esac

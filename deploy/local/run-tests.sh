@@ -38,7 +38,8 @@ for trx in "$results"/*.trx; do
   value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   passed=$((passed + $(value passed)))
   failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
-  skipped=$((skipped + $(value notExecuted)))
+  # A skipped test is in total but not executed (VSTest leaves notExecuted at 0 for them).
+  skipped=$((skipped + $(value total) - $(value executed)))
 done
 if [[ $files == 0 ]]; then
   echo "run-tests: no test results were written" >&2
