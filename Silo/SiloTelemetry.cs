@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Hosting;
 using OpenTelemetry.Metrics;
 
 namespace BallOrleans.Silo;
@@ -8,11 +9,8 @@ public static class SiloTelemetry
 {
     public static IServiceCollection AddBallSiloTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SiloMetricsOptions>()
-            .Bind(configuration.GetSection(SiloMetricsOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        var port = configuration.GetSection(SiloMetricsOptions.Section).Get<SiloMetricsOptions>()?.Port ?? 0;
+        // Whether to open a listener at all is decided before the container exists.
+        var port = BallOptions.Get<SiloMetricsOptions>(configuration, SiloMetricsOptions.Section).Port;
         if (port > 0)
         {
             services.AddOpenTelemetry().WithMetrics(metrics => metrics

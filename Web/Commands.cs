@@ -4,6 +4,7 @@ using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 
 namespace BallOrleans.Web;
@@ -16,6 +17,7 @@ internal static class Commands
 {
     private const string Known = "migrate, seed --visitors N [--seed S], rebuild-read-model";
 
+    /// <summary>Runs <paramref name="command"/> with the settings <paramref name="builder"/> holds (bound by <see cref="Hosting.WebOptions"/>).</summary>
     public static async Task<int> RunAsync(string command, WebApplicationBuilder builder)
     {
         if (command is not ("migrate" or "seed" or "rebuild-read-model"))
@@ -27,13 +29,12 @@ internal static class Commands
         var configuration = builder.Configuration;
         var services = builder.Services;
         services.AddBallDatabase(configuration);
-        services.AddStatsOptions(configuration);
-        services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
+        services.AddStatsStore();
         services.AddSingleton<ColorAssignment>();
         services.AddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<VisitorSeeder>();
-        var serviceId = (configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions()).ServiceId;
         await using var app = builder.Build();
+        var serviceId = app.Services.GetRequiredService<IOptions<BallClusterOptions>>().Value.ServiceId;
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
         switch (command)
         {

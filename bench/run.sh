@@ -2,6 +2,8 @@
 # bench/run.sh: the site under load, beside the hand-written baseline, in one run.
 #
 #   bench/run.sh            visit loads: new and returning visitors, site and baseline side by side
+#   bench/run.sh --cold     cold returning visitors: COLD_VISITORS (1,000,000) stored in each app,
+#                           returning visitors drawn from all of them; stats lag (bench/cold.sh)
 #   bench/run.sh --stats    the stats shape: /stats and /api/visitors with STATS_VISITORS stored
 #   bench/run.sh --capacity silo start-up time, and memory with CAPACITY_VISITORS activated
 #                           visitor grains (bench/capacity.sh; no wrk, no baseline)
@@ -30,8 +32,9 @@ case ${1:-} in
   "") ;;
   --stats) shape=stats ;;
   --capacity) shape=capacity ;;
-  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-  *) echo "run.sh: unknown option '$1' (known: --stats, --capacity)" >&2; exit 2 ;;
+  --cold) shape=cold ;;
+  -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+  *) echo "run.sh: unknown option '$1' (known: --cold, --stats, --capacity)" >&2; exit 2 ;;
 esac
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -50,27 +53,30 @@ dotnet publish "$ROOT/Web/Web.csproj" -c Release --use-current-runtime --self-co
     -nologo -v q -o "$OUT" >"$ROOT/bench/.build.log" 2>&1 \
   || { cat "$ROOT/bench/.build.log" >&2; exit 1; }
 
-# The site as the harness starts it: against the harness's database (BENCH_PG), on 127.0.0.1
-# only, from its build folder: the content root is the working directory, and without its
-# appsettings.json the site logs every request at Information (measured: a third of the
-# throughput gone to the console).
-site_cmd="cd '$OUT' && ConnectionStrings__Postgres=\"\$BENCH_PG\" ${SITE_ENV:-} exec dotnet ./Web.dll --urls http://127.0.0.1:$SITE_PORT"
-
+# The site runs from its build folder (its content root, where appsettings.json is), against the
+# harness's database (BENCH_PG), on 127.0.0.1 only.
 # Total views stored by the site, for the harness's count check (payload is the grain state's JSON).
 count_sql="select coalesce(sum((convert_from(payload,'UTF8')::jsonb->>'r')::bigint + (convert_from(payload,'UTF8')::jsonb->>'b')::bigint),0) from ball_grain_state where state_name='visitor'"
 
 {
   echo "# bench/run.sh $shape, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [[ -n $(git -C "$ROOT" status --porcelain -uno 2>/dev/null) ]] && echo ' (with uncommitted changes)'), $(date -u -Is)"
-  [[ $shape == capacity ]] || echo "# site: $site_cmd"
+  echo "# site: $OUT/Web.dll${SITE_ENV:+ with $SITE_ENV}"
 } | tee "$result"
 
 if [[ $shape == capacity ]]; then
   "$ROOT/bench/capacity.sh" "$OUT" 2>&1 | tee -a "$result"
+elif [[ $shape == cold ]]; then
+  "$ROOT/bench/cold.sh" "$OUT" "$SHARED" 2>&1 | tee -a "$result"
 elif [[ $shape == visits ]]; then
+  # The site runs under bench/watched-site.sh, which also measures the stats lag after each load.
+  lag_out=$(mktemp)
+  BENCH_SITE_DIR=$OUT BENCH_SITE_PORT=$SITE_PORT BENCH_LAG_OUT=$lag_out \
   TARGET_URL=http://127.0.0.1:$SITE_PORT/ TARGET_COOKIE=ball_visitor TARGET_NAME=site \
-  TARGET_COUNT_SQL=$count_sql TARGET_CMD=$site_cmd \
+  TARGET_COUNT_SQL=$count_sql TARGET_CMD="${SITE_ENV:+export $SITE_ENV; }exec bash '$ROOT/bench/watched-site.sh'" \
   PGBENCH=${PGBENCH:-0} REPEAT=${REPEAT:-3} \
     "$SHARED/bench.sh" 2>&1 | tee -a "$result"
+  { echo; echo "# stats lag, each time the visit writes stopped (end of a load, or a pause between loads)"; cat "$lag_out"; } | tee -a "$result"
+  rm -f "$lag_out"
 else
   # The stats shape needs the site up against the harness's PostgreSQL with the visitors seeded:
   # the harness starts bench/stats-load.sh as its target, which seeds, runs the stats loads on a

@@ -4,6 +4,7 @@ using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Admin;
 using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Orleans.Configuration;
@@ -161,9 +162,12 @@ public sealed class KubernetesManifestTests
         AddSection(known, BallClusterOptions.Section, typeof(BallClusterOptions));
         AddSection(known, ClusterMembership.Section, typeof(ClusterMembershipOptions));
         AddSection(known, ColorWeightsOptions.Section, typeof(ColorWeightsOptions));
+        AddSection(known, BallPageOptions.Section, typeof(BallPageOptions));
         AddSection(known, VisitOptions.Section, typeof(VisitOptions));
         AddSection(known, NewVisitorLimitOptions.Section, typeof(NewVisitorLimitOptions));
         AddSection(known, StatsOptions.Section, typeof(StatsOptions));
+        AddSection(known, AdminOptions.Section, typeof(AdminOptions));
+        AddSection(known, FailedLoginOptions.Section, typeof(FailedLoginOptions));
         AddSection(known, SiloMetricsOptions.Section, typeof(SiloMetricsOptions));
         return known;
     }

@@ -146,7 +146,7 @@ public sealed class LocalCluster : IAsyncDisposable
         return await stdout;
     }
 
-    // The tests run the Silo and Web builds that sit next to their own (Debug or Release).
-    private static string BuildConfiguration() =>
+    /// <summary>The tests run the Silo and Web builds that sit next to their own (Debug or Release).</summary>
+    internal static string BuildConfiguration() =>
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 }

@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
 
@@ -11,9 +12,13 @@ public static class TestClusters
     public const string ServiceId = "ball-tests";
 
     public static async Task<InProcessTestCluster> StartAsync(
-        string connectionString, short silos = 1, IReadOnlyDictionary<string, string?>? settings = null)
+        string connectionString, short silos = 1, IReadOnlyDictionary<string, string?>? settings = null, string storage = VisitorStorageOptions.Grouped)
     {
-        var values = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString };
+        var values = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = connectionString,
+            [$"{VisitorStorageOptions.Section}:{nameof(VisitorStorageOptions.Visitors)}"] = storage,
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;

@@ -15,19 +15,35 @@ internal static class StoredVisitors
             && s.Of(BallColor.Blue) == new ColorTotals(BallColor.Blue, BlueVisitors, BlueViews);
     }
 
-    public static async Task<Sums> SumAsync(string database)
+    public static Task<Sums> SumAsync(string database) => SumsAsync(database, """
+        SELECT count(*) FILTER (WHERE color = 'red'), count(*) FILTER (WHERE color = 'blue'),
+               coalesce(sum(red_views), 0)::bigint, coalesce(sum(blue_views), 0)::bigint
+        FROM ball_visitor_payloads
+        """);
+
+    private static async Task<Sums> SumsAsync(string database, string sql)
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            SELECT count(*) FILTER (WHERE color = 'red'), count(*) FILTER (WHERE color = 'blue'),
-                   coalesce(sum(red_views), 0)::bigint, coalesce(sum(blue_views), 0)::bigint
-            FROM ball_visitor_payloads
-            """, connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         return new Sums(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
+
+    /// <summary>The same sums from the read model's rows.</summary>
+    public static Task<Sums> ReadModelSumAsync(string database) => SumsAsync(database, """
+        SELECT count(*) FILTER (WHERE color = 'red'), count(*) FILTER (WHERE color = 'blue'),
+               coalesce(sum(red_views), 0)::bigint, coalesce(sum(blue_views), 0)::bigint
+        FROM ball_visitor_stats
+        """);
+
+    /// <summary>The same sums from the (sharded) totals.</summary>
+    public static Task<Sums> TotalsAsync(string database) => SumsAsync(database, """
+        SELECT coalesce(sum(visitors) FILTER (WHERE color = 'red'), 0)::bigint, coalesce(sum(visitors) FILTER (WHERE color = 'blue'), 0)::bigint,
+               coalesce(sum(views) FILTER (WHERE color = 'red'), 0)::bigint, coalesce(sum(views) FILTER (WHERE color = 'blue'), 0)::bigint
+        FROM ball_report_totals
+        """);
 
     /// <summary>The first column of the first row of <paramref name="sql"/>.</summary>
     public static async Task<object?> QueryAsync(string database, string sql)

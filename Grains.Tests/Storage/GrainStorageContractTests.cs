@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,16 +8,21 @@ using Orleans.TestingHost;
 
 namespace BallOrleans.Tests.Storage;
 
-/// <summary>Our SQL behind the ADO.NET provider keeps Orleans' optimistic-concurrency contract.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class GrainStorageContractTests(PostgresServer postgres) : IAsyncLifetime
+/// <summary>Both visitor storages (grouped, and the ADO.NET provider on our SQL) keep Orleans' optimistic-concurrency contract.</summary>
+public abstract class GrainStorageContractTests(PostgresServer postgres, string storage) : IAsyncLifetime
 {
+    [Collection(PostgresCollection.Name)]
+    public sealed class Grouped(PostgresServer postgres) : GrainStorageContractTests(postgres, VisitorStorageOptions.Grouped);
+
+    [Collection(PostgresCollection.Name)]
+    public sealed class AdoNet(PostgresServer postgres) : GrainStorageContractTests(postgres, VisitorStorageOptions.AdoNet);
+
     private InProcessTestCluster _cluster = null!;
     private IGrainStorage _storage = null!;
 
     public async Task InitializeAsync()
     {
-        _cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("contract"));
+        _cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("contract"), storage: storage);
         _storage = _cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Visitors);
     }
 

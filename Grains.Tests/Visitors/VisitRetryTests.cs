@@ -1,17 +1,23 @@
+using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 
 namespace BallOrleans.Tests.Visitors;
 
 /// <summary>A visit retried with the same request id (its first answer was lost) is counted once.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class VisitRetryTests(PostgresServer postgres)
+public abstract class VisitRetryTests(PostgresServer postgres, string storage)
 {
+    [Collection(PostgresCollection.Name)]
+    public sealed class Grouped(PostgresServer postgres) : VisitRetryTests(postgres, VisitorStorageOptions.Grouped);
+
+    [Collection(PostgresCollection.Name)]
+    public sealed class AdoNet(PostgresServer postgres) : VisitRetryTests(postgres, VisitorStorageOptions.AdoNet);
+
     [Fact]
     public async Task A_retried_visit_answers_the_same_view_and_counts_once()
     {
         var database = await postgres.CreateDatabaseAsync("retry");
-        await using var cluster = await TestClusters.StartAsync(database);
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
         var first = Guid.NewGuid();
@@ -32,7 +38,7 @@ public sealed class VisitRetryTests(PostgresServer postgres)
         var database = await postgres.CreateDatabaseAsync("retryrestart");
         var id = VisitorId.NewId();
         var request = Guid.NewGuid();
-        await using (var cluster = await TestClusters.StartAsync(database))
+        await using (var cluster = await TestClusters.StartAsync(database, storage: storage))
         {
             var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
             await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
@@ -40,7 +46,7 @@ public sealed class VisitRetryTests(PostgresServer postgres)
             await cluster.StopAllSilosAsync();
         }
 
-        await using var restarted = await TestClusters.StartAsync(database);
+        await using var restarted = await TestClusters.StartAsync(database, storage: storage);
         var retried = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, request)).View!;
 
         Assert.Equal(2, retried.Views);
@@ -51,7 +57,7 @@ public sealed class VisitRetryTests(PostgresServer postgres)
     public async Task A_retry_whose_first_attempt_another_activation_wrote_is_not_counted_again()
     {
         var database = await postgres.CreateDatabaseAsync("retryetag");
-        await using var cluster = await TestClusters.StartAsync(database);
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
         var color = (await visitor.VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Color;
@@ -78,9 +84,9 @@ public sealed class VisitRetryTests(PostgresServer postgres)
     public async Task Only_the_last_few_request_ids_are_kept()
     {
         var database = await postgres.CreateDatabaseAsync("retrylimit");
-        await using var cluster = await TestClusters.StartAsync(database);
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
-        var requests = Enumerable.Range(0, VisitorGrain.RecentRequestLimit + 3).Select(_ => Guid.NewGuid()).ToList();
+        var requests = Enumerable.Range(0, VisitorState.RecentRequestLimit + 3).Select(_ => Guid.NewGuid()).ToList();
         await visitor.VisitAsync(firstVisit: true, requests[0]);
         foreach (var request in requests.Skip(1))
         {
@@ -89,7 +95,7 @@ public sealed class VisitRetryTests(PostgresServer postgres)
 
         var state = (await visitor.GetStateAsync())!;
 
-        Assert.Equal(requests.TakeLast(VisitorGrain.RecentRequestLimit), state.RecentRequests);
+        Assert.Equal(requests.TakeLast(VisitorState.RecentRequestLimit), state.RecentRequests);
         Assert.Equal(requests.Count, state.TotalViews);
     }
 }

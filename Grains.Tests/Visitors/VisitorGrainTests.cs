@@ -1,16 +1,22 @@
+using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using Npgsql;
 
 namespace BallOrleans.Tests.Visitors;
 
-[Collection(PostgresCollection.Name)]
-public sealed class VisitorGrainTests(PostgresServer postgres)
+public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
 {
+    [Collection(PostgresCollection.Name)]
+    public sealed class Grouped(PostgresServer postgres) : VisitorGrainTests(postgres, VisitorStorageOptions.Grouped);
+
+    [Collection(PostgresCollection.Name)]
+    public sealed class AdoNet(PostgresServer postgres) : VisitorGrainTests(postgres, VisitorStorageOptions.AdoNet);
+
     [Fact]
     public async Task Returning_visitor_sees_the_same_color_with_exact_counts()
     {
-        await using var cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("returning"));
+        await using var cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("returning"), storage: storage);
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
 
         var first = (await visitor.VisitAsync(firstVisit: true, Guid.NewGuid())).View!;
@@ -28,7 +34,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         var database = await postgres.CreateDatabaseAsync("restart");
         var ids = Enumerable.Range(0, 20).Select(_ => VisitorId.NewId()).ToList();
         var before = new Dictionary<string, VisitorView>();
-        await using (var cluster = await TestClusters.StartAsync(database))
+        await using (var cluster = await TestClusters.StartAsync(database, storage: storage))
         {
             foreach (var id in ids)
             {
@@ -40,7 +46,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
             await cluster.StopAllSilosAsync();
         }
 
-        await using var restarted = await TestClusters.StartAsync(database);
+        await using var restarted = await TestClusters.StartAsync(database, storage: storage);
         foreach (var id in ids)
         {
             var after = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
@@ -54,7 +60,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
     public async Task A_thousand_concurrent_visits_with_one_cookie_add_exactly_a_thousand_views()
     {
         var database = await postgres.CreateDatabaseAsync("concurrent");
-        await using var cluster = await TestClusters.StartAsync(database);
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
         await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
@@ -70,7 +76,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
     public async Task An_id_that_was_never_minted_is_unknown_and_stores_nothing()
     {
         var database = await postgres.CreateDatabaseAsync("unknown");
-        await using var cluster = await TestClusters.StartAsync(database);
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
 
         var result = await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid());
@@ -85,7 +91,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
         var database = await postgres.CreateDatabaseAsync("weights");
         var ids = Enumerable.Range(0, 200).Select(_ => VisitorId.NewId()).ToList();
         var colors = new Dictionary<string, BallColor>();
-        await using (var cluster = await TestClusters.StartAsync(database))
+        await using (var cluster = await TestClusters.StartAsync(database, storage: storage))
         {
             foreach (var id in ids)
             {
@@ -97,7 +103,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
 
         Assert.Contains(BallColor.Red, colors.Values);
         var allBlue = new Dictionary<string, string?> { ["Ball:RedWeight"] = "0", ["Ball:BlueWeight"] = "100" };
-        await using var reweighted = await TestClusters.StartAsync(database, settings: allBlue);
+        await using var reweighted = await TestClusters.StartAsync(database, settings: allBlue, storage: storage);
         foreach (var id in ids)
         {
             Assert.Equal(colors[id], (await reweighted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid())).View!.Color);
@@ -111,7 +117,7 @@ public sealed class VisitorGrainTests(PostgresServer postgres)
     public async Task A_visitor_changed_behind_the_grains_back_recovers_and_counts_on_top()
     {
         var database = await postgres.CreateDatabaseAsync("stale");
-        await using var cluster = await TestClusters.StartAsync(database);
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
         await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());

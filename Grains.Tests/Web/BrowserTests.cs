@@ -18,7 +18,11 @@ public sealed class BrowserTests(PostgresServer postgres)
         var (playwright, browser) = await HeadlessChromium.LaunchAsync();
         using var _ = playwright;
         await using var __ = browser;
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new() { Width = 800, Height = 600 } });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new() { Width = 800, Height = 600 },
+            UserAgent = HeadlessChromium.PersonUserAgent(browser),
+        });
         var page = await context.NewPageAsync();
 
         await page.GotoAsync(app.BaseAddress.ToString());

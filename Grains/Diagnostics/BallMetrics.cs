@@ -32,10 +32,13 @@ public static class BallMetrics
     public static readonly Counter<long> NewVisitorsLimited =
         Meter.CreateCounter<long>("ball.visitors.limited", unit: "{visitor}", description: "New visitors shown a ball but not stored (rate limit)");
 
-    /// <summary>Age of the oldest visit not yet in the read model when a batch is written (recorded by the stats pipeline).</summary>
-    public static readonly Histogram<double> AggregationLag =
-        Meter.CreateHistogram<double>("ball.stats.aggregation.lag", unit: "s", description: "Delay from a visit to its place in the read model");
+    /// <summary>Operations carried by one batch of the grouped visitor storage, tagged <c>operation</c> (read or write).</summary>
+    public static readonly Histogram<int> StorageBatchSize =
+        Meter.CreateHistogram<int>("ball.storage.batch.size", unit: "{operation}", description: "Visitor reads or writes per storage batch");
 
     /// <summary>The <c>color</c> tag of a visit.</summary>
     public static KeyValuePair<string, object?> ColorTag(string color) => new("color", color);
+
+    /// <summary>The <c>operation</c> tag of a storage batch.</summary>
+    public static KeyValuePair<string, object?> OperationTag(string operation) => new("operation", operation);
 }

@@ -21,7 +21,7 @@ public static class BallSilo
     public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         silo.AddBallGrains(configuration).UseBallCluster(configuration);
-        if (ReadClusterOptions(configuration).Dashboard)
+        if (BallOptions.Get<BallClusterOptions>(configuration, BallClusterOptions.Section).Dashboard)
         {
             silo.AddDashboard();
         }
@@ -35,35 +35,43 @@ public static class BallSilo
         var services = silo.Services;
         services.AddBallDatabase(configuration);
         services.AddDatabaseExceptionSerialization();
-        services.AddOptions<ColorWeightsOptions>()
-            .Bind(configuration.GetSection(ColorWeightsOptions.Section))
-            .ValidateDataAnnotations()
-            .Validate(o => o.TotalWeight > 0, "Ball:RedWeight + Ball:BlueWeight must be above zero")
-            .ValidateOnStart();
+        services.AddBallOptions(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ColorAssignment>();
-        services.AddStatsPipeline(configuration);
+        services.AddStatsStore();
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
-
-        silo.AddAdoNetGrainStorage(StorageNames.VisitorsAdoNet, options => options
-            .Configure<NpgsqlDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
-            {
-                o.Invariant = "Npgsql";
-                o.DataSource = dataSource;
-                o.GrainStorageSerializer = serializer;
-            }));
-        // Every read and write goes to the ADO.NET provider, but for the activation read of a
-        // visitor minted a moment ago, which can only find nothing (see MintedVisitor).
-        services.AddGrainStorage(StorageNames.Visitors, static (sp, _) =>
-            new MintedVisitorStorage(sp.GetRequiredKeyedService<IGrainStorage>(StorageNames.VisitorsAdoNet)));
+        silo.AddVisitorStorage(configuration);
         return silo;
+    }
+
+    /// <summary>
+    /// The visitors' storage under <see cref="StorageNames.Visitors"/>: grouped batches (default) or
+    /// the ADO.NET provider, per <c>Storage:Visitors</c>. Both keep the same rows.
+    /// </summary>
+    private static void AddVisitorStorage(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var services = silo.Services;
+        if (BallOptions.Get<VisitorStorageOptions>(configuration, VisitorStorageOptions.Section).Visitors == VisitorStorageOptions.AdoNet)
+        {
+            silo.AddAdoNetGrainStorage(StorageNames.Visitors, options => options
+                .Configure<NpgsqlDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.DataSource = dataSource;
+                    o.GrainStorageSerializer = serializer;
+                }));
+            return;
+        }
+
+        services.AddGrainStorage(StorageNames.Visitors, static (sp, _) => ActivatorUtilities.CreateInstance<GroupedVisitorStorage>(
+            sp, sp.GetRequiredService<SystemTextJsonGrainStorageSerializer>()));
     }
 
     /// <summary>Cluster identity, endpoints and ADO.NET membership on the same database.</summary>
     public static ISiloBuilder UseBallCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = BindClusterOptions(silo.Services, configuration);
+        var cluster = BallOptions.Get<BallClusterOptions>(configuration, BallClusterOptions.Section);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;
@@ -101,24 +109,4 @@ public static class BallSilo
         services.TryAddSingleton<SchemaMigrator>();
         return services;
     }
-
-    public static BallClusterOptions BindClusterOptions(IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<BallClusterOptions>()
-            .Bind(configuration.GetSection(BallClusterOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        var options = ReadClusterOptions(configuration);
-        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
-        {
-            throw new OptionsValidationException(BallClusterOptions.Section, typeof(BallClusterOptions),
-                errors.Select(e => $"Orleans: {e.ErrorMessage}"));
-        }
-
-        return options;
-    }
-
-    internal static BallClusterOptions ReadClusterOptions(IConfiguration configuration) =>
-        configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions();
 }

@@ -1,11 +1,14 @@
 namespace BallOrleans.Grains.Hosting;
 
-/// <summary>Names of the grain storage providers.</summary>
+/// <summary>Names of the grain storage and of the state it keeps.</summary>
 public static class StorageNames
 {
-    /// <summary>Visitor state: ADO.NET storage on PostgreSQL, behind <see cref="Storage.MintedVisitorStorage"/>.</summary>
+    /// <summary>
+    /// The visitors' storage: <see cref="Storage.GroupedVisitorStorage"/>, or the ADO.NET provider
+    /// (<c>Storage:Visitors</c>); both keep the same rows.
+    /// </summary>
     public const string Visitors = "visitors";
 
-    /// <summary>The ADO.NET provider itself, which <see cref="Visitors"/> delegates to.</summary>
-    public const string VisitorsAdoNet = "visitors-adonet";
+    /// <summary>The state name of a visitor's row (<c>ball_grain_state.state_name</c>).</summary>
+    public const string VisitorState = "visitor";
 }

@@ -2,15 +2,11 @@ using Orleans.Concurrency;
 
 namespace BallOrleans.Grains.Stats;
 
-/// <summary>The single aggregate of all visitors (key 0): the only writer of the stats read model.</summary>
+/// <summary>The single aggregate of all visitors (key 0): totals and recent visits, kept in memory for the stats view.</summary>
 [Alias("ball.IReportGrain")]
 public interface IReportGrain : IGrainWithIntegerKey
 {
-    /// <summary>Applies one silo's batch of absolute visitor snapshots; an empty batch only keeps the report alive.</summary>
-    [Alias("Push")]
-    Task PushAsync(Immutable<VisitorSnapshot[]> batch);
-
-    /// <summary>The latest totals, cached; never waits for a write.</summary>
+    /// <summary>The latest totals, at most <see cref="StatsOptions.RefreshInterval"/> old; never waits for the database.</summary>
     [Alias("GetStats"), AlwaysInterleave]
     Task<StatsSnapshot> GetStatsAsync();
 

@@ -4,10 +4,10 @@ using Npgsql;
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// Rebuilds the read model from visitor grain state, in SQL without a round trip through .NET:
-/// rows written since a watermark (healing what a crashed silo never pushed, through
+/// Heals or rebuilds the read model from visitor grain state, in SQL without a round trip through
+/// .NET: rows written since a watermark (the safety net behind the triggers, through
 /// <c>ball_stats_apply</c>; the values are absolute, so reading a row twice is harmless), or
-/// every row (<c>rebuild-read-model</c> and seeding).
+/// every row (<c>rebuild-read-model</c>).
 /// </summary>
 public sealed class ReadModelHealer(NpgsqlDataSource dataSource, IOptions<StatsOptions> options)
 {
@@ -30,8 +30,10 @@ public sealed class ReadModelHealer(NpgsqlDataSource dataSource, IOptions<StatsO
               LIMIT $4) page
         """;
 
+    // No watermark yet: start from now. The triggers have kept the read model since the tables
+    // were made, so there is no history to heal.
     private const string WatermarkSql = """
-        SELECT coalesce(w.modified_on, '1970-01-01Z'), coalesce(w.grain_key, ''), now()
+        SELECT coalesce(w.modified_on, now()), coalesce(w.grain_key, ''), now()
         FROM (SELECT 1) one LEFT JOIN ball_stats_watermark w ON w.service_id = $1
         """;
 

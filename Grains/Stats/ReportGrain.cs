@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Concurrency;
 using Orleans.Configuration;
 
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// The one aggregate of every visitor. Its state is the read model in PostgreSQL: each push is
-/// applied there in one transaction, and the totals it answers with are what that transaction
-/// left. A timer heals what a crashed silo never pushed by re-reading recent grain state.
+/// The one aggregate of every visitor. The read model, its totals and the visits per minute are
+/// written by PostgreSQL triggers in the same transaction as each visit (004_stats_triggers.sql);
+/// this grain only reads the summed totals back, once per <see cref="StatsOptions.RefreshInterval"/>,
+/// and answers the stats view from memory. A slower timer runs the safety-net reconciliation.
 /// </summary>
 public sealed class ReportGrain(
     StatsStore store,
@@ -22,17 +22,10 @@ public sealed class ReportGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _snapshot = await store.LoadSnapshotAsync(cancellationToken);
-        // Reconcile at once: an activation after a crash is exactly when something may be missing.
-        this.RegisterGrainTimer(ReconcileOnTimerAsync,
-            new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.ReconcileInterval) { KeepAlive = true });
-    }
-
-    public async Task PushAsync(Immutable<VisitorSnapshot[]> batch)
-    {
-        if (batch.Value.Length > 0)
-        {
-            _snapshot = await store.ApplyAsync(batch.Value);
-        }
+        var o = options.Value;
+        this.RegisterGrainTimer(RefreshAsync, new GrainTimerCreationOptions(o.RefreshInterval, o.RefreshInterval) { KeepAlive = true });
+        // Reconcile at once: an activation after a crash or a restore is when something may be missing.
+        this.RegisterGrainTimer(ReconcileOnTimerAsync, new GrainTimerCreationOptions(TimeSpan.Zero, o.ReconcileInterval) { KeepAlive = true });
     }
 
     public async Task<StatsSnapshot> GetStatsAsync() =>
@@ -43,13 +36,27 @@ public sealed class ReportGrain(
         var healed = await healer.ReconcileAsync(cluster.Value.ServiceId);
         if (healed > 0)
         {
-            // Normal right after a silo crash; steadily above zero means batches are being lost.
-            logger.LogInformation("Stats reconciliation corrected {Rows} visitor rows from grain state", healed);
+            // The triggers keep the read model in step with every write, so this should stay at
+            // zero: a correction means grain state was written with the triggers off (a restore,
+            // replication) or the read model was edited by hand.
+            logger.LogWarning("Stats reconciliation corrected {Rows} visitor rows from grain state", healed);
         }
 
-        // Also picks up a rebuild or a seed done by a command outside the cluster.
         _snapshot = await store.LoadSnapshotAsync();
         return healed;
+    }
+
+    private async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _snapshot = await store.LoadSnapshotAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // The last snapshot stays in use; its AsOf tells readers how old it is.
+            logger.LogWarning("Stats refresh failed; retrying on the next tick: {Reason}", ex.Message);
+        }
     }
 
     private async Task ReconcileOnTimerAsync(CancellationToken cancellationToken)
@@ -60,7 +67,7 @@ public sealed class ReportGrain(
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Stats reconciliation failed; retrying on the next tick");
+            logger.LogWarning("Stats reconciliation failed; retrying on the next tick: {Reason}", ex.Message);
         }
     }
 }

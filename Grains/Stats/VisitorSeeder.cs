@@ -8,12 +8,11 @@ namespace BallOrleans.Grains.Stats;
 /// <summary>
 /// Bulk-creates realistic visitors for demos and benchmarks, without a grain call per visitor:
 /// grain-state rows exactly as <c>VisitorGrain</c> would store them (same key columns, same
-/// serializer, version 1), copied in with COPY, then the read model, totals and visits per
-/// minute rebuilt from all grain state, as <c>rebuild-read-model</c> does.
+/// serializer, version 1), copied in with COPY. The triggers on grain state fill the read model,
+/// totals and visits per minute from each COPY, as they do for visits.
 /// </summary>
 public sealed class VisitorSeeder(
-    NpgsqlDataSource dataSource, ColorAssignment assignment, SystemTextJsonGrainStorageSerializer serializer,
-    ReadModelHealer healer, TimeProvider clock)
+    NpgsqlDataSource dataSource, ColorAssignment assignment, SystemTextJsonGrainStorageSerializer serializer, TimeProvider clock)
 {
     private const int RowsPerCopy = 50_000;
     private const string CopySql =
@@ -50,12 +49,8 @@ public sealed class VisitorSeeder(
             }
 
             written += rows;
-            progress?.Report(("grain state", written, visitors));
+            progress?.Report(("visitors", written, visitors));
         }
-
-        progress?.Report(("read model", 0, visitors));
-        await healer.RebuildAsync(serviceId, cancellationToken);
-        progress?.Report(("read model", visitors, visitors));
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -14,7 +13,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
     // An arbitrary constant shared by every process that migrates this database.
     private const long MigrationLockKey = 0x0BA11_5C4E3A;
 
-    public static IReadOnlyList<(string Name, string Sql)> Scripts { get; } = LoadScripts();
+    public static IReadOnlyList<(string Name, string Sql)> Scripts { get; } = SqlQueries.Migrations();
 
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
@@ -35,23 +34,5 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
 
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Database schema is up to date ({Count} migrations)", Scripts.Count);
-    }
-
-    private static List<(string, string)> LoadScripts()
-    {
-        var assembly = typeof(SchemaMigrator).Assembly;
-        return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith("Migrations/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .Select(n => (n["Migrations/".Length..], Read(assembly, n)))
-            .ToList();
-    }
-
-    private static string Read(Assembly assembly, string name)
-    {
-        using var stream = assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"missing embedded migration {name}");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

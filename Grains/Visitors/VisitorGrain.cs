@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 
@@ -13,27 +15,34 @@ namespace BallOrleans.Grains.Visitors;
 /// retried visit count once.
 /// </summary>
 /// <remarks>
+/// The grain owns its storage: it holds the state itself and calls the visitor storage (grouped
+/// batches by default, see docs/architecture.md) directly, without the <c>[PersistentState]</c>
+/// facet. That lets the first visit of a just-minted id skip the read (the caller says so with
+/// <c>firstVisit</c>), and saves the facet's memory in every activation.
 /// Idle visitors leave memory after two minutes (Orleans' default is fifteen): most visitors come
-/// once, and a reload within minutes still finds the grain. Every visitor activated in the last
-/// two minutes is what the silo holds; bench/README.md has the measured cost per activation.
+/// once, and a reload within minutes still finds the grain.
 /// </remarks>
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class VisitorGrain(
-    [PersistentState(stateName: "visitor", storageName: StorageNames.Visitors)] IPersistentState<VisitorState> state,
+    [FromKeyedServices(StorageNames.Visitors)] IGrainStorage storage,
     ColorAssignment assignment,
-    IVisitObserver observer,
     TimeProvider clock,
     ILogger<VisitorGrain> logger) : Grain, IVisitorGrain
 {
-    /// <summary>
-    /// How many request ids are kept. A retry is only ever of a visit still in flight, so this
-    /// need only cover the visits one visitor makes at once (a few tabs); each id adds ~40 bytes to
-    /// the row, and the row's size is much of a write's cost.
-    /// </summary>
-    public const int RecentRequestLimit = 4;
+    private readonly GrainState<VisitorState> _state = new(new VisitorState());
+
+    // Whether _state holds what storage holds: false until the first read (or a first visit's
+    // skipped read), and again after a read failed.
+    private bool _loaded;
+
+    private VisitorState State
+    {
+        get => _state.State!;
+        set => _state.State = value;
+    }
 
     // A record without a first-seen time was cleared, or never written: the visitor is unknown.
-    private bool IsKnown => state.RecordExists && state.State.FirstSeen != default;
+    private bool IsKnown => _state.RecordExists && State.FirstSeen != default;
 
     public async Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId)
     {
@@ -42,6 +51,25 @@ public sealed class VisitorGrain(
             // A caller that never retries; still listed, so every counted view has its id and
             // the arithmetic in AlreadyCounted holds.
             requestId = Guid.NewGuid();
+        }
+
+        if (!_loaded)
+        {
+            // A just-minted 128-bit id has no row: no read. If it does have one after all (a
+            // retry of a first visit whose answer was lost), the insert finds it and we reload below.
+            try
+            {
+                if (!firstVisit)
+                {
+                    await ReadAsync();
+                }
+
+                _loaded = true;
+            }
+            catch (Exception ex)
+            {
+                return NotStored(ex);
+            }
         }
 
         if (AlreadyCounted(requestId) is { } earlier)
@@ -57,7 +85,7 @@ public sealed class VisitorGrain(
         }
 
         var now = clock.GetUtcNow();
-        var before = Copy(state.State);
+        var before = State.Copy();
         try
         {
             CountView(now, requestId);
@@ -66,52 +94,66 @@ public sealed class VisitorGrain(
         catch (InconsistentStateException ex)
         {
             // Someone else wrote this visitor since we read it: a duplicate activation during a
-            // partition, an earlier attempt of this very visit whose answer was lost, or a repair
-            // by hand. Their write is the truth: reload, and count on top unless it already holds
-            // this visit.
-            logger.LogWarning(ex, "Visitor {VisitorId} changed under us; reloading", this.GetPrimaryKeyString());
-            MintedVisitor.Forget(); // a freshly minted id that did have a row: this read must be real
+            // partition, an earlier attempt of this very visit whose answer was lost, the minted
+            // id that had a row, or a repair by hand. Their write is the truth: reload, and count
+            // on top unless it already holds this visit.
+            logger.LogWarning("Visitor {VisitorId} changed under us ({Reason}); reloading", this.GetPrimaryKeyString(), ex.Message);
             try
             {
-                await state.ReadStateAsync();
+                await ReadAsync();
                 if (AlreadyCounted(requestId) is { } written)
                 {
                     return new VisitResult(written);
                 }
 
-                before = Copy(state.State);
+                before = State.Copy();
                 CountView(now, requestId);
                 await WriteAsync();
             }
             catch (Exception retryEx)
             {
-                state.State = before;
+                State = before;
                 return NotStored(retryEx);
             }
         }
         catch (Exception ex)
         {
             // Not durable, so not counted: memory goes back to what storage holds.
-            state.State = before;
+            State = before;
             return NotStored(ex);
         }
 
-        var color = state.State.Color;
-        BallMetrics.Visits.Add(1, BallMetrics.ColorTag(color.Name()));
-        observer.OnVisitStored(this.GetPrimaryKeyString(), state.State);
+        BallMetrics.Visits.Add(1, BallMetrics.ColorTag(State.Color.Name()));
         return new VisitResult(View());
     }
 
-    public Task<VisitResult> PeekAsync() =>
-        Task.FromResult(IsKnown ? new VisitResult(View()) : VisitResult.Unknown);
+    public async Task<VisitResult> PeekAsync()
+    {
+        await EnsureLoadedAsync();
+        return IsKnown ? new VisitResult(View()) : VisitResult.Unknown;
+    }
 
-    public Task<VisitorState?> GetStateAsync() =>
-        Task.FromResult(IsKnown ? Copy(state.State) : null);
+    public async Task<VisitorState?> GetStateAsync()
+    {
+        await EnsureLoadedAsync();
+        return IsKnown ? State.Copy() : null;
+    }
+
+    private async Task EnsureLoadedAsync()
+    {
+        if (!_loaded)
+        {
+            await ReadAsync();
+            _loaded = true;
+        }
+    }
+
+    private Task ReadAsync() => storage.ReadStateAsync(StorageNames.VisitorState, this.GetGrainId(), _state);
 
     private async Task WriteAsync()
     {
         var started = Stopwatch.GetTimestamp();
-        await state.WriteStateAsync();
+        await storage.WriteStateAsync(StorageNames.VisitorState, this.GetGrainId(), _state);
         BallMetrics.StorageWriteLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
@@ -125,62 +167,17 @@ public sealed class VisitorGrain(
     }
 
     /// <summary>The view a visit with this id was answered, when it is among the last few counted.</summary>
-    private VisitorView? AlreadyCounted(Guid requestId)
-    {
-        if (!IsKnown)
-        {
-            return null;
-        }
-
-        var recent = state.State.RecentRequests;
-        var index = recent.LastIndexOf(requestId);
-        if (index < 0)
-        {
-            return null;
-        }
-
-        var s = state.State;
-        return new VisitorView(s.Color, s.ViewsOf(s.Color) - (recent.Count - 1 - index), s.FirstSeen);
-    }
+    private VisitorView? AlreadyCounted(Guid requestId) => IsKnown ? State.ViewOf(requestId) : null;
 
     private void CountView(DateTimeOffset now, Guid requestId)
     {
         if (!IsKnown)
         {
-            state.State = new VisitorState
-            {
-                Color = assignment.ColorFor(this.GetPrimaryKeyString()),
-                FirstSeen = now,
-            };
+            State = VisitorState.New(assignment.ColorFor(this.GetPrimaryKeyString()), now);
         }
 
-        var s = state.State;
-        if (s.Color == BallColor.Red)
-        {
-            s.RedViews++;
-        }
-        else
-        {
-            s.BlueViews++;
-        }
-
-        s.LastSeen = now;
-        s.RecentRequests.Add(requestId);
-        if (s.RecentRequests.Count > RecentRequestLimit)
-        {
-            s.RecentRequests.RemoveRange(0, s.RecentRequests.Count - RecentRequestLimit);
-        }
+        State.CountView(now, requestId);
     }
 
-    private VisitorView View() => new(state.State.Color, state.State.ViewsOf(state.State.Color), state.State.FirstSeen);
-
-    private static VisitorState Copy(VisitorState s) => new()
-    {
-        Color = s.Color,
-        RedViews = s.RedViews,
-        BlueViews = s.BlueViews,
-        FirstSeen = s.FirstSeen,
-        LastSeen = s.LastSeen,
-        RecentRequests = [.. s.RecentRequests],
-    };
+    private VisitorView View() => State.View();
 }

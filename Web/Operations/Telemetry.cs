@@ -3,7 +3,7 @@ using OpenTelemetry.Metrics;
 
 namespace BallOrleans.Web.Operations;
 
-/// <summary>OpenTelemetry metrics (Orleans', ASP.NET Core's and ours), scraped by Prometheus at <c>/metrics</c>.</summary>
+/// <summary>OpenTelemetry metrics (Orleans', ASP.NET Core's and ours), scraped by Prometheus at <c>/metrics</c> with the admin credential.</summary>
 public static class Telemetry
 {
     public const string MetricsPath = "/metrics";
@@ -17,6 +17,7 @@ public static class Telemetry
         return services;
     }
 
+    /// <summary>Maps <c>/metrics</c> on <paramref name="app"/>: the admin group, so it is not public on the site's port.</summary>
     public static IEndpointRouteBuilder MapBallMetrics(this IEndpointRouteBuilder app)
     {
         app.MapPrometheusScrapingEndpoint(MetricsPath);

@@ -1,33 +1,36 @@
 using BallOrleans.Grains.Stats;
-using BallOrleans.Web.Operations;
-using Microsoft.Extensions.Options;
+using BallOrleans.Web.Bots;
 
 namespace BallOrleans.Web.Stats;
 
 /// <summary>
 /// <c>/stats</c> (page and its live fragment), <c>/api/stats</c>, <c>/api/visitors</c> and
-/// <c>/api/visitors.csv</c>, all behind <see cref="StatsAccessFilter"/>. Bad parameters are 400
-/// with the reason; an unreachable report or database is 503, never 500.
+/// <c>/api/visitors.csv</c>, mapped on the admin group (<see cref="Admin.AdminAccess"/>). Bad
+/// parameters are 400 with the reason; an unreachable report or database is 503, never 500.
 /// </summary>
 public static class StatsEndpoints
 {
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder app)
     {
-        var guarded = app.MapGroup("").AddEndpointFilter<StatsAccessFilter>();
-        guarded.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, ILoggerFactory l) => PageAsync(c, r, v, l, fragment: false));
-        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, ILoggerFactory l) => PageAsync(c, r, v, l, fragment: true));
-        guarded.MapGet("/api/stats", TotalsAsync);
-        guarded.MapGet("/api/visitors", VisitorsAsync);
-        guarded.MapGet("/api/visitors.csv", CsvAsync);
-        LogAccessMode(app.ServiceProvider);
+        // Private figures: no cache may keep them.
+        var stats = app.MapGroup("").AddEndpointFilter((context, next) =>
+        {
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
+            return next(context);
+        });
+        stats.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, ILoggerFactory l) => PageAsync(c, r, v, b, l, fragment: false));
+        stats.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, ILoggerFactory l) => PageAsync(c, r, v, b, l, fragment: true));
+        stats.MapGet("/api/stats", TotalsAsync);
+        stats.MapGet("/api/visitors", VisitorsAsync);
+        stats.MapGet("/api/visitors.csv", CsvAsync);
         return app;
     }
 
-    private static async Task<IResult> TotalsAsync(HttpContext context, StatsReports reports, ILoggerFactory loggers) =>
+    private static async Task<IResult> TotalsAsync(HttpContext context, StatsReports reports, BotFigures bots, ILoggerFactory loggers) =>
         await Guard(context, loggers, async () =>
         {
             var (snapshot, srm) = await reports.TotalsAsync();
-            return Results.Json(StatsJson.From(snapshot, srm));
+            return Results.Json(StatsJson.From(snapshot, srm, await bots.SumAsync()));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
@@ -58,7 +61,7 @@ public static class StatsEndpoints
         });
 
     private static async Task<IResult> PageAsync(
-        HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers, bool fragment) =>
+        HttpContext context, StatsReports reports, VisitorStatsReader reader, BotFigures bots, ILoggerFactory loggers, bool fragment) =>
         await Guard(context, loggers, async () =>
         {
             var (query, errors) = await VisitorQuery.ParseAsync(context.Request.Query, reader, context.RequestAborted);
@@ -69,7 +72,8 @@ public static class StatsEndpoints
 
             var (snapshot, srm) = await reports.TotalsAsync();
             var page = await reports.PageAsync(query, context.RequestAborted);
-            var html = fragment ? StatsPage.RenderLive(snapshot, srm, query, page) : StatsPage.Render(snapshot, srm, query, page);
+            var excluded = await bots.SumAsync();
+            var html = fragment ? StatsPage.RenderLive(snapshot, srm, excluded, query, page) : StatsPage.Render(snapshot, srm, excluded, query, page);
             return Results.Content(html, "text/html; charset=utf-8");
         });
 
@@ -93,19 +97,6 @@ public static class StatsEndpoints
             context.Response.Headers.RetryAfter = "1";
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Stats are unavailable just now", detail: "Try again in a moment.");
-        }
-    }
-
-    private static void LogAccessMode(IServiceProvider services)
-    {
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("BallOrleans.Web.Stats");
-        if (string.IsNullOrEmpty(services.GetRequiredService<IOptions<StatsOptions>>().Value.AdminPassword))
-        {
-            logger.LogWarning("Stats__AdminPassword is not set: /stats and the stats APIs answer loopback clients only");
-        }
-        else
-        {
-            logger.LogInformation("Stats: /stats and the stats APIs need HTTP Basic auth as user '{User}'", AdminAccess.User);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using BallOrleans.Grains.Bots;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 
@@ -14,7 +15,7 @@ public static class StatsPage
 {
     public const int RefreshMilliseconds = 5000;
 
-    public static string Render(StatsSnapshot snapshot, SrmResult srm, VisitorQuery query, VisitorPage page) => $"""
+    public static string Render(StatsSnapshot snapshot, SrmResult srm, BotCounts bots, VisitorQuery query, VisitorPage page) => $"""
         <!doctype html>
         <html lang="en">
         <head>
@@ -28,13 +29,13 @@ public static class StatsPage
         <body class="stats">
         <h1>Ball stats</h1>
         <div id="live" data-refresh-ms="{RefreshMilliseconds}">
-        {RenderLive(snapshot, srm, query, page)}
+        {RenderLive(snapshot, srm, bots, query, page)}
         </div>
         </body>
         </html>
         """;
 
-    public static string RenderLive(StatsSnapshot snapshot, SrmResult srm, VisitorQuery query, VisitorPage page)
+    public static string RenderLive(StatsSnapshot snapshot, SrmResult srm, BotCounts bots, VisitorQuery query, VisitorPage page)
     {
         var html = new StringBuilder();
         html.Append(Invariant($"<p class=\"as-of\">As of <time datetime=\"{snapshot.AsOf.UtcDateTime:O}\">{snapshot.AsOf.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC</time>; refreshes every {RefreshMilliseconds / 1000} s.</p>"));
@@ -52,6 +53,7 @@ public static class StatsPage
             ? "<strong>mismatch</strong>: the split differs from the configured weights (p &lt; 0.001).</p>"
             : "healthy (flagged when p &lt; 0.001 with at least 8 visitors per color).</p>");
         html.Append("<h2>Visits per minute</h2>").Append(VisitsChart.Render(snapshot));
+        html.Append("<h2>Bots (not counted)</h2>").Append(BotsTable.Render(bots));
         html.Append("<h2>Visitors</h2>").Append(Filters(query));
         html.Append(Table(query, page));
         return html.ToString();

@@ -9,26 +9,43 @@ public static class BallPage
     public static string Render(BallColor color, long views, bool counted)
     {
         var name = color.Name();
-        var (light, dark) = color == BallColor.Red ? ("#ff8a80", "#c62828") : ("#82b1ff", "#1565c0");
         var times = views == 1 ? "1 time" : $"{views.ToString(CultureInfo.InvariantCulture)} times";
         var caption = counted || views > 0
             ? $"You have seen the <strong>{name}</strong> ball {times}."
             : $"This is the <strong>{name}</strong> ball.";
+        return Document(color, views, $"The {name} ball", $"""<p class="caption" id="caption">{caption}</p>""", preview: false);
+    }
+
+    /// <summary>The page of <paramref name="color"/> shown on request, saying that it is a preview and counts nothing.</summary>
+    public static string Preview(BallColor color)
+    {
+        var name = color.Name();
+        return Document(color, 0, $"Preview: the {name} ball", $"""
+            <p class="caption" id="caption">Preview of the <strong>{name}</strong> ball.</p>
+            <p class="notice" id="preview">This is a preview: nothing is counted, no cookie is set, and nobody's ball changes.</p>
+            """, preview: true);
+    }
+
+    private static string Document(BallColor color, long views, string title, string captions, bool preview)
+    {
+        var name = color.Name();
+        var (light, dark) = color == BallColor.Red ? ("#ff8a80", "#c62828") : ("#82b1ff", "#1565c0");
+        var previewMark = preview ? " data-preview=\"true\"" : "";
         return $"""
             <!doctype html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>The {name} ball</title>
+            <title>{title}</title>
             <link rel="stylesheet" href="/site.css">
             </head>
             <body>
             <main>
-            <figure class="ball" id="ball" data-color="{name}" data-views="{views.ToString(CultureInfo.InvariantCulture)}">
+            <figure class="ball" id="ball" data-color="{name}" data-views="{views.ToString(CultureInfo.InvariantCulture)}"{previewMark}>
             <svg viewBox="0 0 200 200" role="img" aria-label="A {name} ball"><defs><radialGradient id="shade" cx="35%" cy="30%" r="75%"><stop offset="0%" stop-color="{light}"/><stop offset="100%" stop-color="{dark}"/></radialGradient></defs><circle cx="100" cy="100" r="92" fill="url(#shade)"/></svg>
             </figure>
-            <p class="caption" id="caption">{caption}</p>
+            {captions}
             </main>
             </body>
             </html>

@@ -1,17 +1,32 @@
-using System.Text.RegularExpressions;
+using BallOrleans.Web.Bots;
 
 namespace BallOrleans.Web.Visits;
 
-/// <summary>Which requests count as a view. HEAD, browser prefetches and crawlers see the page but are not counted.</summary>
-public static partial class VisitCounting
+/// <summary>
+/// Which requests count as a view. HEAD, browser prefetches and bots see the page but are not
+/// counted; a bot's GET is tallied under its family for the stats.
+/// </summary>
+public sealed class VisitCounting(BotDetector bots, IBotTally tally)
 {
-    public static bool Counts(HttpRequest request) =>
-        HttpMethods.IsGet(request.Method) && !IsPrefetch(request.Headers) && !IsCrawler(request.Headers.UserAgent);
+    public bool Counts(HttpRequest request)
+    {
+        if (!HttpMethods.IsGet(request.Method) || IsPrefetch(request.Headers))
+        {
+            return false;
+        }
+
+        var verdict = bots.Check(request.Headers.UserAgent.ToString());
+        if (verdict.IsBot)
+        {
+            tally.Count(verdict.Family ?? BotFamily.Unnamed);
+            return false;
+        }
+
+        return true;
+    }
 
     private static bool IsPrefetch(IHeaderDictionary headers) =>
         Mentions(headers["Sec-Purpose"], "prefetch") || Mentions(headers["Purpose"], "prefetch") || Mentions(headers["X-Moz"], "prefetch");
-
-    public static bool IsCrawler(string? userAgent) => !string.IsNullOrEmpty(userAgent) && CrawlerPattern().IsMatch(userAgent);
 
     private static bool Mentions(Microsoft.Extensions.Primitives.StringValues values, string word)
     {
@@ -25,9 +40,4 @@ public static partial class VisitCounting
 
         return false;
     }
-
-    // Self-declared robots: "Googlebot/2.1", "bingbot", "AhrefsBot", "Slackbot-LinkExpanding",
-    // link previewers and auditing tools.
-    [GeneratedRegex(@"[a-z]bot\b|crawl|spider|slurp|facebookexternalhit|embedly|bingpreview|mediapartners|lighthouse|pingdom|uptimerobot", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex CrawlerPattern();
 }

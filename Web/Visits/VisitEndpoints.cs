@@ -1,6 +1,11 @@
+using Microsoft.Extensions.Options;
+
 namespace BallOrleans.Web.Visits;
 
-/// <summary>The ball page: <c>GET /</c> counts a view, <c>HEAD /</c> only shows it.</summary>
+/// <summary>
+/// The ball page: <c>GET /</c> counts a view, <c>HEAD /</c> only shows it, and
+/// <c>?preview=red</c> or <c>blue</c> shows that ball, counting nothing (<see cref="BallPreview"/>).
+/// </summary>
 public static class VisitEndpoints
 {
     /// <summary>On a 503, whether the visit is known not to be counted, or may have been.</summary>
@@ -17,20 +22,26 @@ public static class VisitEndpoints
         return app;
     }
 
-    private static async Task<IResult> ShowBallAsync(HttpContext context, VisitService visits, ILoggerFactory loggers)
+    private static async Task<IResult> ShowBallAsync(
+        HttpContext context, VisitService visits, VisitCounting counting, IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
+        if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
+        {
+            return BallPreview.Show(preview);
+        }
+
         PageVisit? visit;
         try
         {
             visit = await visits.VisitAsync(
-                VisitorCookie.Read(context.Request), VisitCounting.Counts(context.Request),
+                VisitorCookie.Read(context.Request), counting.Counts(context.Request),
                 context.Connection.RemoteIpAddress, context.RequestAborted);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
             var logger = loggers.CreateLogger(typeof(VisitEndpoints));
-            if (ClusterFaults.IsDatabaseFailure(ex))
+            if (DatabaseFailure.IsCauseOf(ex))
             {
                 // The grain could not even read its state, so it wrote nothing. A database outage
                 // fails every visit; its stack trace says nothing new.

@@ -35,7 +35,8 @@ public sealed class VisitService(
 
         if (cookieId is not null)
         {
-            var returning = await VisitWithRetriesAsync(cookieId, firstVisit: false, aborted);
+            var visitor = grains.GetGrain<IVisitorGrain>(cookieId);
+            var returning = await WithRetriesAsync(requestId => visitor.VisitAsync(firstVisit: false, requestId), aborted);
             if (returning.StorageFailed)
             {
                 return null;
@@ -52,17 +53,15 @@ public sealed class VisitService(
             return Newcomer();
         }
 
+        // A new visitor's first visit is stored without activating their grain (see FirstVisitGrain).
         var id = VisitorId.NewId();
-        // No row can exist yet, so the grain's activation may skip its read. The mark lives in
-        // this method's async flow only (retries included): it ends when the method returns.
-        MintedVisitor.Mark(id);
-        var first = await VisitWithRetriesAsync(id, firstVisit: true, aborted);
+        var first = await WithRetriesAsync(requestId => grains.GetGrain<IFirstVisitGrain>(0).VisitAsync(id, requestId), aborted);
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
 
-    private async Task<VisitResult> VisitWithRetriesAsync(string visitorId, bool firstVisit, CancellationToken aborted)
+    /// <summary>Runs one visit, retrying transient cluster failures with the same request id, so that it counts once.</summary>
+    private async Task<VisitResult> WithRetriesAsync(Func<Guid, Task<VisitResult>> visit, CancellationToken aborted)
     {
-        var grain = grains.GetGrain<IVisitorGrain>(visitorId);
         var requestId = Guid.NewGuid();
         var started = Stopwatch.GetTimestamp();
         var backoff = FirstBackoff;
@@ -70,7 +69,7 @@ public sealed class VisitService(
         {
             try
             {
-                return await grain.VisitAsync(firstVisit, requestId);
+                return await visit(requestId);
             }
             catch (Exception ex) when (ClusterFaults.IsTransient(ex)
                 && !aborted.IsCancellationRequested

@@ -28,7 +28,7 @@
 # CLUSTER_SILO_PORT+i-1 (default 11111) and CLUSTER_GATEWAY_PORT+i-1 (default 30000); silo ports
 # are CLUSTER_SILO_PORT..+24, which is how partition and loss rules recognise silo-to-silo traffic.
 # CLUSTER_CONFIGURATION picks the build (default Release; the tests use their own, with --no-build).
-# Any other Orleans__*, Ball__*, Visits__*... variable is passed on to every process.
+# Any other Orleans__*, Ball__*, Visits__*, Stats__*... variable is passed on to every process.
 #
 # --netns (root; installs Debian's iptables, faketime and socat when missing): network number
 # CLUSTER_NETNS (default 1, 1-254) makes a bridge ball<N>-br with 10.213.<N>.1 on the host side,
@@ -197,7 +197,7 @@ start_silo() {
     env+=(LD_PRELOAD="$(faketime_lib)" FAKETIME="$clock" FAKETIME_DONT_FAKE_MONOTONIC=1)
   fi
   # shellcheck disable=SC2046 # the prefix is words on purpose
-  $(ns_prefix "$ns") env "${env[@]}" nohup dotnet "$dll" --contentRoot "$ROOT/Silo" >>"$RUN_DIR/silo-$i.log" 2>&1 &
+  $(ns_prefix "$ns") env "${env[@]}" nohup dotnet "$dll" >>"$RUN_DIR/silo-$i.log" 2>&1 &
   echo $! >"$RUN_DIR/silo-$i.pid"
   local waited=0
   until listening "$ns" "$(cat "$RUN_DIR/silo-$i.pid")" "$gateway_port"; do
@@ -261,7 +261,7 @@ case $cmd in
     fi
     # Everything later commands need, private to this user: it may hold a password.
     # `export` lines, not `declare -x`: sourced inside a function, declare would make them local.
-    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|Stats__|Logging__|CLUSTER_)' \
+    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|FailedLogins__|Stats__|Logging__|CLUSTER_)' \
                      | sed 's/^declare -x /export /' || true
                    echo "CONFIG=$CONFIG"; echo "WEB_PORT=$WEB_PORT"; echo "NETNS=$NETNS"
                    printf 'DB_CONNECTION=%q\n' "$DB_CONNECTION"; } >"$RUN_DIR/settings" )
@@ -271,10 +271,10 @@ case $cmd in
       web_ns=$NET-web; listen=$SUBNET.2; host_up "$web_ns" "$listen"
       web_env+=(ConnectionStrings__Postgres="$DB_CONNECTION")
     fi
-    # The project folder is the content root: appsettings.json and wwwroot live there.
+    # Each app reads the appsettings.json beside its dll; the build's static web assets manifest finds wwwroot.
     # shellcheck disable=SC2046
     $(ns_prefix "$web_ns") env "${web_env[@]}" \
-      nohup dotnet "$ROOT/Web/bin/$CONFIG/net10.0/Web.dll" --contentRoot "$ROOT/Web" \
+      nohup dotnet "$ROOT/Web/bin/$CONFIG/net10.0/Web.dll" \
       --urls "http://$listen:$WEB_PORT" \
       >"$RUN_DIR/web.log" 2>&1 &
     echo $! >"$RUN_DIR/web.pid"

@@ -49,19 +49,44 @@ CREATE INDEX IF NOT EXISTS ball_visitor_stats_first ON ball_visitor_stats (first
 CREATE INDEX IF NOT EXISTS ball_visitor_stats_last ON ball_visitor_stats (last_seen, pid);
 CREATE INDEX IF NOT EXISTS ball_visitor_stats_views ON ball_visitor_stats (views, pid);
 
+-- Totals and visits per minute are sharded: every transaction adds its changes to the rows of
+-- its own shard (ball_stats_shard()), so concurrent batches do not queue on one row lock held
+-- until their commits. Readers sum the shards. Upgrade of the unsharded shape of earlier builds:
+DO $u$
+BEGIN
+    IF to_regclass('ball_report_totals') IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ball_report_totals') AND attname = 'shard') THEN
+        ALTER TABLE ball_report_totals DROP CONSTRAINT ball_report_totals_pkey,
+            ADD COLUMN shard smallint NOT NULL DEFAULT 0, ADD PRIMARY KEY (color, shard);
+    END IF;
+    IF to_regclass('ball_visits_per_minute') IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ball_visits_per_minute') AND attname = 'shard') THEN
+        ALTER TABLE ball_visits_per_minute DROP CONSTRAINT ball_visits_per_minute_pkey,
+            ADD COLUMN shard smallint NOT NULL DEFAULT 0, ADD PRIMARY KEY (minute, color, shard);
+    END IF;
+END
+$u$;
+
 CREATE TABLE IF NOT EXISTS ball_report_totals (
-    color    text   PRIMARY KEY CHECK (color IN ('red', 'blue')),
-    visitors bigint NOT NULL DEFAULT 0,
-    views    bigint NOT NULL DEFAULT 0
+    color    text     NOT NULL CHECK (color IN ('red', 'blue')),
+    shard    smallint NOT NULL DEFAULT 0,
+    visitors bigint   NOT NULL DEFAULT 0,
+    views    bigint   NOT NULL DEFAULT 0,
+    PRIMARY KEY (color, shard)
 );
-INSERT INTO ball_report_totals (color) VALUES ('red'), ('blue') ON CONFLICT (color) DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS ball_visits_per_minute (
     minute timestamptz NOT NULL,
     color  text        NOT NULL CHECK (color IN ('red', 'blue')),
+    shard  smallint    NOT NULL DEFAULT 0,
     visits bigint      NOT NULL,
-    PRIMARY KEY (minute, color)
+    PRIMARY KEY (minute, color, shard)
 );
+
+-- The shard a transaction adds to: one per server process (a pooled connection), so two
+-- batches in flight at once almost never share one.
+CREATE OR REPLACE FUNCTION ball_stats_shard() RETURNS smallint
+LANGUAGE sql STABLE AS $f$ SELECT (pg_backend_pid() % 16)::smallint $f$;
 
 -- How far the reconciliation has read ball_grain_state, per service: a keyset position in
 -- (modified_on, grain_key) order, so that catching up on a large backlog can stop and resume.
@@ -80,12 +105,13 @@ FROM ball_grain_state g
 CROSS JOIN LATERAL (SELECT convert_from(g.payload, 'UTF8')::jsonb AS j) p
 WHERE g.state_name = 'visitor' AND g.payload IS NOT NULL;
 
--- Applies absolute visitor snapshots. A row changes only when the snapshot has more views than
--- the row (views only grow), so replaying a snapshot, or an older one, changes nothing. Totals
--- and minutes move by exactly the difference between the new and the old row; a visit's views
--- count in the minute of the visitor's new last_seen (exact for the per-second batches, and the
--- best grain state allows when healing). Every writer takes the same advisory lock, so the
--- "old" rows read here are still current when the upsert runs.
+-- Heals the read model with absolute visitor states read from grain state (the reconciliation).
+-- A row changes only when the state has more views than the row (views only grow), so replaying
+-- a state, or an older one, changes nothing. Totals and minutes move by exactly the difference
+-- between the new and the old row; the views count in the minute of the visitor's last_seen.
+-- Healing and rebuilding take one advisory lock, so the "old" rows read here are still current
+-- when the upsert runs; the triggers (004) never move a row backwards, so they cannot make a
+-- healed row wrong either.
 CREATE OR REPLACE FUNCTION ball_stats_apply(
     p_ids text[], p_colors text[], p_red bigint[], p_blue bigint[], p_first timestamptz[], p_last timestamptz[])
 RETURNS integer  -- how many visitor rows changed
@@ -121,14 +147,14 @@ BEGIN
         FROM up LEFT JOIN old o USING (pid)
         CROSS JOIN (VALUES ('red'), ('blue')) AS c(color)
     ), minutes AS (
-        INSERT INTO ball_visits_per_minute AS m (minute, color, visits)
-        SELECT minute, color, sum(views) FROM delta GROUP BY minute, color HAVING sum(views) <> 0
-        ON CONFLICT (minute, color) DO UPDATE SET visits = m.visits + excluded.visits
+        INSERT INTO ball_visits_per_minute AS m (minute, color, shard, visits)
+        SELECT minute, color, ball_stats_shard(), sum(views) FROM delta GROUP BY minute, color HAVING sum(views) <> 0
+        ORDER BY minute, color
+        ON CONFLICT (minute, color, shard) DO UPDATE SET visits = m.visits + excluded.visits
     ), totals AS (
-        UPDATE ball_report_totals t
-        SET visitors = t.visitors + d.visitors, views = t.views + d.views
-        FROM (SELECT color, sum(visitors) AS visitors, sum(views) AS views FROM delta GROUP BY color) d
-        WHERE t.color = d.color
+        INSERT INTO ball_report_totals AS t (color, shard, visitors, views)
+        SELECT color, ball_stats_shard(), sum(visitors), sum(views) FROM delta GROUP BY color ORDER BY color
+        ON CONFLICT (color, shard) DO UPDATE SET visitors = t.visitors + excluded.visitors, views = t.views + excluded.views
     )
     -- PostgreSQL runs every data-modifying WITH exactly once, whether or not it is read.
     SELECT count(*) INTO changed FROM up;
@@ -153,10 +179,13 @@ BEGIN
     WHERE p.service_id = p_service_id;
     GET DIAGNOSTICS visitors = ROW_COUNT;
 
-    UPDATE ball_report_totals t
-    SET visitors = (SELECT count(*) FROM ball_visitor_stats v WHERE v.color = t.color),
-        views = CASE t.color WHEN 'red' THEN (SELECT coalesce(sum(red_views), 0) FROM ball_visitor_stats)
-                             ELSE (SELECT coalesce(sum(blue_views), 0) FROM ball_visitor_stats) END;
+    DELETE FROM ball_report_totals;
+    INSERT INTO ball_report_totals (color, shard, visitors, views)
+    SELECT c.color, 0,
+           (SELECT count(*) FROM ball_visitor_stats v WHERE v.color = c.color),
+           CASE c.color WHEN 'red' THEN (SELECT coalesce(sum(red_views), 0) FROM ball_visitor_stats)
+                        ELSE (SELECT coalesce(sum(blue_views), 0) FROM ball_visitor_stats) END
+    FROM (VALUES ('red'), ('blue')) AS c(color);
 
     INSERT INTO ball_visits_per_minute (minute, color, visits)
     SELECT minute, color, sum(visits)

@@ -1,0 +1,54 @@
+using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Storage;
+
+namespace BallOrleans.Grains.Visitors;
+
+/// <summary>
+/// Writes a new visitor's first visit straight to the visitors' storage, in the row their
+/// <see cref="VisitorGrain"/> will read on the second visit. One per silo, reentrant: its first
+/// visits join the storage's batches like any write.
+/// </summary>
+/// <remarks>
+/// Why not activate the visitor's grain: most visitors come once, and an activation (placement,
+/// directory entry, scheduler, collection two minutes later) cost more CPU than the rest of a
+/// first visit together, and memory for nothing. A just-minted 128-bit id has no row and no
+/// activation, so nothing can race this write but a retry of it; the insert then finds the row,
+/// and the visitor's own grain answers from it (it knows the request id, so it counts nothing twice).
+/// </remarks>
+[StatelessWorker(1), Reentrant]
+public sealed class FirstVisitGrain(
+    [FromKeyedServices(StorageNames.Visitors)] IGrainStorage storage,
+    ColorAssignment assignment,
+    TimeProvider clock,
+    ILogger<FirstVisitGrain> logger) : Grain, IFirstVisitGrain
+{
+    public async Task<VisitResult> VisitAsync(string visitorId, Guid requestId)
+    {
+        var visitor = GrainFactory.GetGrain<IVisitorGrain>(visitorId);
+        var now = clock.GetUtcNow();
+        var state = VisitorState.New(assignment.ColorFor(visitorId), now);
+        state.CountView(now, requestId);
+        try
+        {
+            await storage.WriteStateAsync(StorageNames.VisitorState, visitor.GetGrainId(), new GrainState<VisitorState>(state));
+        }
+        catch (InconsistentStateException)
+        {
+            // The row exists: an earlier attempt of this visit was stored (its answer was lost).
+            return await visitor.VisitAsync(firstVisit: false, requestId);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("First visit of {VisitorId} not stored: {Reason}", visitorId, ex.Message);
+            BallMetrics.VisitsNotStored.Add(1);
+            return VisitResult.NotStored;
+        }
+
+        BallMetrics.Visits.Add(1, BallMetrics.ColorTag(state.Color.Name()));
+        return new VisitResult(state.View());
+    }
+}
