@@ -71,7 +71,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
         var joining = Stopwatch.StartNew();
         await cluster.AddSiloAsync();
         var joined = joining.Elapsed;
-        // Newcomers keep activating grains; random placement puts about half on the new silo.
+        // Newcomers keep activating grains when they reload; about half land on the new silo.
         await Task.Delay(TimeSpan.FromSeconds(5));
         var onNewSilo = await ClusterProbe.VisitorActivationsAsync(database, cluster.ClusterId, cluster.SiloPort(3));
         var cleanup = Stopwatch.StartNew();

@@ -36,7 +36,7 @@ public sealed partial class VisitLoad : IAsyncDisposable
 
     /// <summary>
     /// Mints <paramref name="visitors"/> visitors, then keeps them visiting until stopped; every
-    /// <paramref name="newcomerEvery"/>th visit of a worker is a newcomer's instead, and every
+    /// <paramref name="newcomerEvery"/>th visit of a worker is a newcomer's instead (who reloads once), and every
     /// <paramref name="secondTabEvery"/>th is two visits at once with the same cookie.
     /// </summary>
     public static async Task<VisitLoad> StartAsync(
@@ -74,7 +74,12 @@ public sealed partial class VisitLoad : IAsyncDisposable
         {
             if (newcomerEvery > 0 && n % newcomerEvery == 0)
             {
-                await VisitAsync(null);
+                // A newcomer reloads once: their first visit is stored without their grain, the
+                // second activates it, so new activations keep being placed as the load runs.
+                if (await VisitAsync(null) is { Visitor: { } newcomer, Outcome: VisitOutcome.Counted })
+                {
+                    await VisitAsync(newcomer);
+                }
             }
             else if (secondTabEvery > 0 && n % secondTabEvery == 0)
             {
