@@ -21,7 +21,11 @@ public sealed class VisitService(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
     private readonly TimeSpan _deadline = options.Value.RetryDeadline;
 
-    /// <summary>The page to show, or null when the visit could not be stored (the caller answers 503).</summary>
+    /// <summary>
+    /// The page to show, or null when the grain said storage failed (not counted; the caller
+    /// answers 503). Throws when the cluster could not confirm the visit within the retry
+    /// deadline: then it may have been counted.
+    /// </summary>
     public async Task<PageVisit?> VisitAsync(string? cookieId, bool counts, IPAddress? client, CancellationToken aborted = default)
     {
         if (!counts)
