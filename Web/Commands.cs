@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Stats;
+using BallOrleans.Web.Stats;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Options;
@@ -43,7 +44,7 @@ internal static class Commands
                 return 0;
             case "rebuild-read-model":
                 Console.Error.WriteLine("ball: rebuilding the read model from grain state (one transaction; readers wait for it)");
-                var rows = await app.Services.GetRequiredService<ReadModelHealer>().RebuildAsync(serviceId);
+                var rows = await app.Services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(serviceId);
                 Console.WriteLine($"ball: read model rebuilt from {rows:N0} visitors' grain state");
                 return 0;
             default:

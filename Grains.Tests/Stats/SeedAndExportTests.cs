@@ -58,7 +58,7 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
         var rowsBefore = await StoredVisitors.ScalarTextAsync(database, ReadModelSql);
         var totalsBefore = await report.GetStatsAsync();
 
-        var replayed = await services.GetRequiredService<ReadModelHealer>().RebuildAsync(TestClusters.ServiceId);
+        var replayed = await services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(TestClusters.ServiceId);
         await report.ReconcileAsync();
 
         Assert.Equal(350, replayed);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Web.Stats;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BallOrleans.Tests.Stats;

@@ -10,7 +10,7 @@ public static class StatsServices
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StatsStore>();
-        services.TryAddSingleton<ReadModelHealer>();
+        services.TryAddSingleton<ReadModelFromGrainState>();
         return services;
     }
 }

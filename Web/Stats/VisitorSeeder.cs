@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Orleans.Storage;
 
-namespace BallOrleans.Grains.Stats;
+namespace BallOrleans.Web.Stats;
 
 /// <summary>
 /// Bulk-creates realistic visitors for demos and benchmarks, without a grain call per visitor:

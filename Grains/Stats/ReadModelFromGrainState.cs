@@ -9,7 +9,7 @@ namespace BallOrleans.Grains.Stats;
 /// <c>ball_stats_apply</c>; the values are absolute, so reading a row twice is harmless), or
 /// every row (<c>rebuild-read-model</c>).
 /// </summary>
-public sealed class ReadModelHealer(NpgsqlDataSource dataSource, IOptions<StatsOptions> options)
+public sealed class ReadModelFromGrainState(NpgsqlDataSource dataSource, IOptions<StatsOptions> options)
 {
     /// <summary>Grain-state rows per statement.</summary>
     public const int PageSize = 5000;
