@@ -13,13 +13,19 @@ public static class SiloTelemetry
         var port = BallOptions.Get<SiloMetricsOptions>(configuration, SiloMetricsOptions.Section).Port;
         if (port > 0)
         {
-            services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter(BallMetrics.ExportedMeters)
-                .AddPrometheusHttpListener(o =>
+            services.AddOpenTelemetry().WithMetrics(metrics =>
+            {
+                metrics.AddMeter(BallMetrics.ExportedMeters)
+                    .AddPrometheusHttpListener(o =>
+                    {
+                        o.Host = "*";
+                        o.Port = port;
+                    });
+                foreach (var instrument in BallMetrics.DroppedOrleansInstruments)
                 {
-                    o.Host = "*";
-                    o.Port = port;
-                }));
+                    metrics.AddView(instrument, MetricStreamConfiguration.Drop);
+                }
+            });
         }
 
         return services;
