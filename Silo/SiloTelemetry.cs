@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Hosting;
 using OpenTelemetry.Metrics;
 
 namespace BallOrleans.Silo;
@@ -8,20 +9,23 @@ public static class SiloTelemetry
 {
     public static IServiceCollection AddBallSiloTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SiloMetricsOptions>()
-            .Bind(configuration.GetSection(SiloMetricsOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        var port = configuration.GetSection(SiloMetricsOptions.Section).Get<SiloMetricsOptions>()?.Port ?? 0;
+        // Whether to open a listener at all is decided before the container exists.
+        var port = BallOptions.Get<SiloMetricsOptions>(configuration, SiloMetricsOptions.Section).Port;
         if (port > 0)
         {
-            services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter(BallMetrics.ExportedMeters)
-                .AddPrometheusHttpListener(o =>
+            services.AddOpenTelemetry().WithMetrics(metrics =>
+            {
+                metrics.AddMeter(BallMetrics.ExportedMeters)
+                    .AddPrometheusHttpListener(o =>
+                    {
+                        o.Host = "*";
+                        o.Port = port;
+                    });
+                foreach (var instrument in BallMetrics.DroppedOrleansInstruments)
                 {
-                    o.Host = "*";
-                    o.Port = port;
-                }));
+                    metrics.AddView(instrument, MetricStreamConfiguration.Drop);
+                }
+            });
         }
 
         return services;

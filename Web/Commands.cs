@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Stats;
+using BallOrleans.Web.Stats;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 
 namespace BallOrleans.Web;
@@ -16,6 +18,7 @@ internal static class Commands
 {
     private const string Known = "migrate, seed --visitors N [--seed S], rebuild-read-model";
 
+    /// <summary>Runs <paramref name="command"/> with the settings <paramref name="builder"/> holds (bound by <see cref="Hosting.WebOptions"/>).</summary>
     public static async Task<int> RunAsync(string command, WebApplicationBuilder builder)
     {
         if (command is not ("migrate" or "seed" or "rebuild-read-model"))
@@ -27,13 +30,12 @@ internal static class Commands
         var configuration = builder.Configuration;
         var services = builder.Services;
         services.AddBallDatabase(configuration);
-        services.AddStatsOptions(configuration);
-        services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
+        services.AddStatsStore();
         services.AddSingleton<ColorAssignment>();
         services.AddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<VisitorSeeder>();
-        var serviceId = (configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions()).ServiceId;
         await using var app = builder.Build();
+        var serviceId = app.Services.GetRequiredService<IOptions<BallClusterOptions>>().Value.ServiceId;
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
         switch (command)
         {
@@ -42,7 +44,7 @@ internal static class Commands
                 return 0;
             case "rebuild-read-model":
                 Console.Error.WriteLine("ball: rebuilding the read model from grain state (one transaction; readers wait for it)");
-                var rows = await app.Services.GetRequiredService<ReadModelHealer>().RebuildAsync(serviceId);
+                var rows = await app.Services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(serviceId);
                 Console.WriteLine($"ball: read model rebuilt from {rows:N0} visitors' grain state");
                 return 0;
             default:

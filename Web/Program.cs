@@ -1,14 +1,20 @@
 using BallOrleans.Grains.Storage;
-using BallOrleans.Grains.Visitors;
 using BallOrleans.Web;
+using BallOrleans.Web.Admin;
 using BallOrleans.Web.Hosting;
+using BallOrleans.Web.Operations;
 using BallOrleans.Web.Privacy;
 using BallOrleans.Web.Stats;
-using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // The app's own folder, wherever it is started from: its appsettings.json and wwwroot are there.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+builder.WebHost.UseBallStaticFiles(builder.Environment);
 
 if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
 {
@@ -16,36 +22,48 @@ if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is nul
     return 2;
 }
 
-if (args.FirstOrDefault() is { } command && !command.StartsWith('-'))
-{
-    return await Commands.RunAsync(command, builder);
-}
-
-builder.AddBallOrleans();
-builder.Services.AddBallWeb(builder.Configuration);
-
-var app = builder.Build();
-app.UseSecurityHeaders();
-app.UseAdminAccess(OrleansHosting.DashboardPath);
-app.UseStaticFiles();
-app.MapVisitEndpoints();
-app.MapForgetEndpoints();
-app.MapStatsEndpoints();
-app.MapBallHealthEndpoints();
-app.MapBallMetrics();
-app.MapBallDashboard();
 try
 {
+    builder.Services.AddBallWebOptions(builder.Configuration);
+    if (args.FirstOrDefault() is { } command && !command.StartsWith('-'))
+    {
+        return await Commands.RunAsync(command, builder);
+    }
+
+    builder.AddBallOrleans();
+    builder.Services.AddBallWeb();
+
+    var app = builder.Build();
+    // Every setting is checked before anything starts: a bad one is then one line, not a failed start.
+    app.Services.GetRequiredService<IStartupValidator>().Validate();
+    app.UseSecurityHeaders();
+    app.UseStaticFiles();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.MapVisitEndpoints();
+    app.MapForgetEndpoints();
+    app.MapBallHealthEndpoints();
+    // The admin pages: one group, one policy (the admin credential, or loopback without one).
+    var admin = app.MapGroup("").RequireAuthorization(AdminAccess.Policy);
+    admin.MapStatsEndpoints();
+    admin.MapBallMetrics();
+    admin.MapBallDashboard();
+    app.LogStartupSummary();
     await app.RunAsync();
+    return 0;
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (StartupErrors.IsConfigurationError(ex, out var failures))
 {
     // A bad setting is the operator's to fix: say which, without a stack trace.
-    Console.Error.WriteLine($"ball: invalid configuration: {string.Join("; ", ex.Failures)}");
+    Console.Error.WriteLine($"ball: invalid configuration: {string.Join("; ", failures)}");
     return 2;
 }
-
-return 0;
+catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex))
+{
+    // The silo's start (schema, membership) needs the database; the logs above have the details.
+    Console.Error.WriteLine($"ball: the database did not answer at start: {ex.GetBaseException().Message}");
+    return 1;
+}
 
 /// <summary>The entry point, named so tests can host the app with WebApplicationFactory.</summary>
 public partial class Program;

@@ -18,7 +18,7 @@ PORT=$((BENCH_SITE_PORT + 1))
 cd "$(dirname "$BENCH_SITE_DLL")"   # the content root: appsettings.json (logging) is read from here
 export ConnectionStrings__Postgres=$BENCH_PG
 # The stats endpoints ask for Basic auth; a private password for this run unless one is given.
-export Stats__AdminPassword=${Stats__AdminPassword:-bench-$RANDOM$RANDOM}
+export Stats__AdminPassword=${Stats__AdminPassword:-bench-admin-password-$RANDOM$RANDOM}
 auth="Authorization: Basic $(printf 'admin:%s' "$Stats__AdminPassword" | base64 -w0)"
 out() { echo "$*" >>"$BENCH_STATS_OUT"; echo "stats-load: $*" >&2; }
 

@@ -24,13 +24,13 @@ public sealed class ClusterFaultsTests
 
         Assert.False(ClusterFaults.IsTransient(refused));
         Assert.False(ClusterFaults.IsTransient(activation));
-        Assert.True(ClusterFaults.IsDatabaseFailure(activation));
+        Assert.True(DatabaseFailure.IsCauseOf(activation));
     }
 
     [Fact]
     public void A_bug_is_not_a_fault_of_the_cluster()
     {
         Assert.False(ClusterFaults.IsTransient(new InvalidOperationException("a first visit always has a view")));
-        Assert.False(ClusterFaults.IsDatabaseFailure(new SiloUnavailableException()));
+        Assert.False(DatabaseFailure.IsCauseOf(new SiloUnavailableException()));
     }
 }

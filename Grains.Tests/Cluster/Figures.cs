@@ -2,27 +2,41 @@ using Xunit.Abstractions;
 
 namespace BallOrleans.Tests.Cluster;
 
-/// <summary>The numbers a failure test prints: visits answered, failures, and how long visitors waited.</summary>
-public sealed record Figures(int Visits, int Failures, int Unavailable, TimeSpan Slowest, TimeSpan Recovery)
+/// <summary>
+/// The numbers a failure test prints: visits, errors by kind (<see cref="VisitOutcome"/>), and
+/// how long visitors waited.
+/// </summary>
+public sealed record Figures(int Visits, int NotCounted, int Unknown, int Failures, TimeSpan Slowest, TimeSpan Recovery)
 {
+    /// <summary>503s, either kind.</summary>
+    public int Unavailable => NotCounted + Unknown;
+
     /// <summary>
-    /// Figures of a load; <see cref="Recovery"/> is how long after <paramref name="incident"/> the
-    /// last slow answer (over half a second) ended: the time visitors noticed anything at all.
+    /// Figures of a history; <see cref="Recovery"/> is how long after <paramref name="incident"/>
+    /// the last slow answer (over half a second) or error ended: the time visitors noticed anything at all.
     /// </summary>
-    public static Figures Of(VisitLoad load, TimeSpan incident)
+    public static Figures Of(VisitHistory history, TimeSpan incident)
     {
-        var answers = load.Answers.ToList();
-        var slowEnds = answers.Where(a => a.Took > TimeSpan.FromMilliseconds(500) || a.Status != 200)
-            .Select(a => a.At + a.Took - incident)
+        var visits = history.Visits.ToList();
+        var slowEnds = visits.Where(v => v.Took > TimeSpan.FromMilliseconds(500) || v.IsError)
+            .Select(v => v.End - incident)
             .Where(t => t > TimeSpan.Zero)
             .DefaultIfEmpty(TimeSpan.Zero)
             .Max();
         return new Figures(
-            answers.Count(a => a.Status == 200),
-            answers.Count(a => a.Status is not 200 and not 503),
-            answers.Count(a => a.Status == 503),
-            answers.Select(a => a.Took).DefaultIfEmpty().Max(),
+            visits.Count,
+            visits.Count(v => v.Outcome == VisitOutcome.NotCounted),
+            visits.Count(v => v.Outcome == VisitOutcome.Unknown),
+            visits.Count(v => v.Outcome is VisitOutcome.Failed or VisitOutcome.NoAnswer),
+            visits.Select(v => v.Took).DefaultIfEmpty().Max(),
             slowEnds);
+    }
+
+    /// <summary>The median time of the visits that began between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    public static TimeSpan MedianTook(VisitHistory history, TimeSpan from, TimeSpan to)
+    {
+        var took = history.Visits.Where(v => v.Start >= from && v.Start < to).Select(v => v.Took).Order().ToList();
+        return took.Count == 0 ? TimeSpan.Zero : took[took.Count / 2];
     }
 
     /// <summary>Prints a test's figures to its output and to the console, where CI logs show them.</summary>
@@ -33,5 +47,6 @@ public sealed record Figures(int Visits, int Failures, int Unavailable, TimeSpan
     }
 
     public override string ToString() =>
-        $"visits={Visits} failures={Failures} unavailable(503)={Unavailable} slowest={Slowest.TotalMilliseconds:F0} ms recovery={Recovery.TotalSeconds:F1} s";
+        $"visits={Visits} errors: not-counted={NotCounted} unknown={Unknown} failed-or-no-answer={Failures}; " +
+        $"slowest={Slowest.TotalMilliseconds:F0} ms recovery={Recovery.TotalSeconds:F1} s";
 }

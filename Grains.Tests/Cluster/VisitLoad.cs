@@ -1,25 +1,27 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using BallOrleans.Web.Visits;
 
 namespace BallOrleans.Tests.Cluster;
 
 /// <summary>
-/// A steady load of returning visitors (one worker per visitor, one request at a time, as a
-/// browser reloading), plus an occasional newcomer. Records every answer, so a test can compare
-/// what visitors were told with what was stored.
+/// A steady, bounded load of returning visitors (one worker per visitor, as a browser reloading;
+/// now and then two tabs at once) plus newcomers. Every visit goes into <see cref="History"/>, so
+/// a test can hold what visitors were told against what was stored.
 /// </summary>
 public sealed partial class VisitLoad : IAsyncDisposable
 {
+    /// <summary>Whatever a test forgets, no load runs longer or sends more than this.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromMinutes(3);
+
+    public const int MaxVisits = 100_000;
+
     private readonly HttpClient _http;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _stop = new(MaxDuration);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly ConcurrentDictionary<string, long> _shown = new();
-    private readonly ConcurrentQueue<Answer> _answers = new();
-    private readonly ConcurrentQueue<string> _newcomers = new();
     private Task _workers = Task.CompletedTask;
-    private int _miscounts;
+    private int _sent;
 
     private VisitLoad(Uri site) =>
         _http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
@@ -28,36 +30,28 @@ public sealed partial class VisitLoad : IAsyncDisposable
             Timeout = TimeSpan.FromSeconds(30),
         };
 
-    /// <summary>One answer: when it came (since the load began), how long it took, and its status (0: no answer).</summary>
-    public readonly record struct Answer(TimeSpan At, TimeSpan Took, int Status);
-
     public TimeSpan Now => _clock.Elapsed;
 
-    /// <summary>The views each returning visitor was last shown (their first visit included).</summary>
-    public IReadOnlyDictionary<string, long> Shown => _shown;
+    public VisitHistory History { get; } = new();
 
-    public IReadOnlyCollection<string> Newcomers => _newcomers;
-
-    public IReadOnlyCollection<Answer> Answers => _answers;
-
-    /// <summary>Answers that contradict the count: a view that is not exactly one more than the last.</summary>
-    public int Miscounts => _miscounts;
-
-    /// <summary>Mints <paramref name="visitors"/> visitors, then keeps them visiting until stopped.</summary>
-    public static async Task<VisitLoad> StartAsync(Uri site, int visitors, int newcomerEvery = 0, TimeSpan? pause = null)
+    /// <summary>
+    /// Mints <paramref name="visitors"/> visitors, then keeps them visiting until stopped; every
+    /// <paramref name="newcomerEvery"/>th visit of a worker is a newcomer's instead (who reloads once), and every
+    /// <paramref name="secondTabEvery"/>th is two visits at once with the same cookie.
+    /// </summary>
+    public static async Task<VisitLoad> StartAsync(
+        Uri site, int visitors, int newcomerEvery = 0, TimeSpan? pause = null, int secondTabEvery = 0)
     {
         var load = new VisitLoad(site);
         var ids = new List<string>();
         for (var i = 0; i < visitors; i++)
         {
-            using var response = await load._http.GetAsync("/");
-            response.EnsureSuccessStatusCode();
-            var id = VisitorCookie(response) ?? throw new InvalidOperationException("no visitor cookie on a first visit");
-            load._shown[id] = 1;
-            ids.Add(id);
+            var first = await load.VisitAsync(null);
+            ids.Add(first.Visitor ?? throw new InvalidOperationException($"a first visit was not counted before any fault: {first}"));
         }
 
-        load._workers = Task.WhenAll(ids.Select(id => Task.Run(() => load.VisitUntilStoppedAsync(id, newcomerEvery, pause ?? TimeSpan.FromMilliseconds(5)))));
+        var wait = pause ?? TimeSpan.FromMilliseconds(5);
+        load._workers = Task.WhenAll(ids.Select(id => Task.Run(() => load.VisitUntilStoppedAsync(id, newcomerEvery, secondTabEvery, wait))));
         return load;
     }
 
@@ -74,54 +68,91 @@ public sealed partial class VisitLoad : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task VisitUntilStoppedAsync(string id, int newcomerEvery, TimeSpan pause)
+    private async Task VisitUntilStoppedAsync(string id, int newcomerEvery, int secondTabEvery, TimeSpan pause)
     {
-        for (var n = 1; !_stop.IsCancellationRequested; n++)
+        for (var n = 1; !_stop.IsCancellationRequested && Interlocked.Increment(ref _sent) <= MaxVisits; n++)
         {
-            var newcomer = newcomerEvery > 0 && n % newcomerEvery == 0;
-            var started = _clock.Elapsed;
-            var status = 0;
+            if (newcomerEvery > 0 && n % newcomerEvery == 0)
+            {
+                // A newcomer reloads once: their first visit is stored without their grain, the
+                // second activates it, so new activations keep being placed as the load runs.
+                if (await VisitAsync(null) is { Visitor: { } newcomer, Outcome: VisitOutcome.Counted })
+                {
+                    await VisitAsync(newcomer);
+                }
+            }
+            else if (secondTabEvery > 0 && n % secondTabEvery == 0)
+            {
+                await Task.WhenAll(VisitAsync(id), VisitAsync(id));
+            }
+            else
+            {
+                await VisitAsync(id);
+            }
+
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, "/");
-                if (!newcomer)
-                {
-                    request.Headers.Add("Cookie", $"ball_visitor={id}");
-                }
-
-                using var response = await _http.SendAsync(request);
-                status = (int)response.StatusCode;
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    var views = ViewsShown(await response.Content.ReadAsStringAsync());
-                    if (newcomer)
-                    {
-                        _newcomers.Enqueue(VisitorCookie(response) ?? "");
-                    }
-                    else
-                    {
-                        if (views != _shown[id] + 1)
-                        {
-                            Interlocked.Increment(ref _miscounts);
-                        }
-
-                        _shown[id] = views;
-                    }
-                }
+                await Task.Delay(pause, _stop.Token);
             }
-            catch (HttpRequestException)
+            catch (OperationCanceledException)
             {
-                // Status 0: no answer at all, the worst a visitor can get.
+                return;
             }
-            catch (TaskCanceledException) when (!_stop.IsCancellationRequested)
-            {
-                // The client's own timeout: also no answer.
-            }
-
-            _answers.Enqueue(new Answer(started, _clock.Elapsed - started, status));
-            await Task.Delay(pause);
         }
     }
+
+    // A visit is never cancelled by the load's end: its answer is part of the history.
+    private async Task<Visit> VisitAsync(string? id)
+    {
+        var start = _clock.Elapsed;
+        var status = 0;
+        var outcome = VisitOutcome.NoAnswer;
+        var visitor = id;
+        long count = 0;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+            if (id is not null)
+            {
+                request.Headers.Add("Cookie", $"ball_visitor={id}");
+            }
+
+            using var response = await _http.SendAsync(request);
+            status = (int)response.StatusCode;
+            (outcome, count) = response.StatusCode switch
+            {
+                HttpStatusCode.OK => ViewsShown(await response.Content.ReadAsStringAsync()) is var views and > 0
+                    ? (VisitOutcome.Counted, views)
+                    : (VisitOutcome.NotCounted, 0),
+                HttpStatusCode.ServiceUnavailable => (OutcomeSaid(response), 0),
+                _ => (VisitOutcome.Failed, 0),
+            };
+            // A newcomer learns their id from the cookie; a returning visitor keeps theirs even if
+            // the site minted a new one (the checker then sees their count fall).
+            visitor ??= VisitorCookie(response);
+        }
+        catch (HttpRequestException)
+        {
+            // No answer at all.
+        }
+        catch (TaskCanceledException)
+        {
+            // The client's own timeout: also no answer.
+        }
+
+        var visit = new Visit(visitor, id is null, start, _clock.Elapsed, status, outcome, count);
+        History.Add(visit);
+        return visit;
+    }
+
+    private static VisitOutcome OutcomeSaid(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(VisitEndpoints.OutcomeHeader, out var values) ? values.FirstOrDefault() switch
+        {
+            VisitEndpoints.NotCounted => VisitOutcome.NotCounted,
+            VisitEndpoints.Unknown => VisitOutcome.Unknown,
+            _ => VisitOutcome.Failed,
+        }
+        : VisitOutcome.Failed;
 
     private static string? VisitorCookie(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Set-Cookie", out var cookies)

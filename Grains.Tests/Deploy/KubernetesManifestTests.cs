@@ -4,6 +4,7 @@ using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Admin;
 using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Orleans.Configuration;
@@ -165,6 +166,8 @@ public sealed class KubernetesManifestTests
         AddSection(known, VisitOptions.Section, typeof(VisitOptions));
         AddSection(known, NewVisitorLimitOptions.Section, typeof(NewVisitorLimitOptions));
         AddSection(known, StatsOptions.Section, typeof(StatsOptions));
+        AddSection(known, AdminOptions.Section, typeof(AdminOptions));
+        AddSection(known, FailedLoginOptions.Section, typeof(FailedLoginOptions));
         AddSection(known, SiloMetricsOptions.Section, typeof(SiloMetricsOptions));
         return known;
     }

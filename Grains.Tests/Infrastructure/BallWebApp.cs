@@ -1,4 +1,7 @@
-using BallOrleans.Tests.Infrastructure;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -6,14 +9,20 @@ namespace BallOrleans.Tests.Infrastructure;
 
 /// <summary>
 /// The real web application (co-hosting its silo, ADO.NET clustering and storage on a test
-/// database) served by Kestrel on a free loopback port, so that raw sockets and a real browser
-/// can reach it as well as HttpClient.
+/// database, under the tests' fixed ServiceId) served by Kestrel on a free loopback port, so that
+/// raw sockets and a real browser can reach it as well as HttpClient.
 /// </summary>
 public sealed class BallWebApp : WebApplicationFactory<Program>
 {
+    /// <summary>The admin password every test site has, unless a test says otherwise.</summary>
+    public const string Password = "correct horse battery staple";
+
     private readonly Dictionary<string, string?> _settings;
 
-    public BallWebApp(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="connectionString">The test database.</param>
+    /// <param name="adminPassword"><c>Stats:AdminPassword</c>; null leaves it unset (admin pages for loopback only).</param>
+    /// <param name="settings">More settings, overriding the defaults here.</param>
+    public BallWebApp(string connectionString, string? adminPassword = Password, IReadOnlyDictionary<string, string?>? settings = null)
     {
         Port = PostgresServer.FreePort();
         _settings = new Dictionary<string, string?>
@@ -23,6 +32,11 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
             ["Orleans:ServiceId"] = TestClusters.ServiceId,
             ["Orleans:SiloPort"] = PostgresServer.FreePort().ToString(),
             ["Orleans:GatewayPort"] = PostgresServer.FreePort().ToString(),
+            // The stats reach the page quickly, and every request sees the latest totals.
+            ["Stats:RefreshMilliseconds"] = "100",
+            ["Stats:SnapshotCacheMilliseconds"] = "0",
+            ["Stats:RangeCacheMilliseconds"] = "0",
+            ["Stats:AdminPassword"] = adminPassword,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -37,11 +51,50 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>Starts the server (idempotent) and returns a client that sends only the cookies a test gives it.</summary>
-    public HttpClient CreateCookielessClient()
+    public HttpClient CreateCookielessClient() => ClientFrom(IPAddress.Loopback);
+
+    /// <summary>A client (cookies kept) that sends the admin credential.</summary>
+    public HttpClient AdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = Basic("admin", Password);
+        return client;
+    }
+
+    /// <summary>
+    /// A cookieless client whose connections leave from <paramref name="source"/>, a loopback
+    /// address such as 127.0.0.2: the site sees it as that client's address.
+    /// </summary>
+    public HttpClient ClientFrom(IPAddress source, AuthenticationHeaderValue? authorization = null)
     {
         StartServer();
-        return new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
+        var handler = new SocketsHttpHandler
+        {
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        var client = new HttpClient(handler) { BaseAddress = BaseAddress };
+        client.DefaultRequestHeaders.Authorization = authorization;
+        return client;
     }
+
+    public static AuthenticationHeaderValue Basic(string user, string password) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

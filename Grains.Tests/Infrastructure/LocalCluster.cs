@@ -4,57 +4,85 @@ namespace BallOrleans.Tests.Infrastructure;
 
 /// <summary>
 /// Real Silo and Web processes started by <c>deploy/local/cluster.sh</c> (the script the README
-/// documents), from this test run's own build, on loopback ports of their own.
+/// documents), from this test run's own build, on loopback ports of their own, or each in a
+/// network namespace of its own (<see cref="NetworkNamespaces"/>).
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _environment;
 
-    private LocalCluster(string runDirectory, int webPort, Dictionary<string, string?> environment)
+    private LocalCluster(string runDirectory, Uri site, Dictionary<string, string?> environment)
     {
         RunDirectory = runDirectory;
-        WebPort = webPort;
+        Site = site;
         _environment = environment;
     }
 
     public string RunDirectory { get; }
 
-    public int WebPort { get; }
+    public Uri Site { get; }
 
-    public Uri Site => new($"http://127.0.0.1:{WebPort}/");
+    public string ClusterId => _environment["Orleans__ClusterId"]!;
 
-    /// <summary>Starts <paramref name="silos"/> silos and the web front end; returns once the site is ready.</summary>
-    public static async Task<LocalCluster> StartAsync(string connectionString, int silos, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>A run directory and a block of ports for a cluster, before it starts.</summary>
+    public static (string RunDirectory, int SiloPort, int GatewayPort) Reserve()
     {
-        var runDirectory = Directory.CreateTempSubdirectory("ball-cluster-").FullName;
         // Port blocks of their own, away from the defaults a developer's cluster may hold and
         // below Linux's ephemeral range (32768 up), where outgoing connections take their ports.
         var basePort = 20000 + Random.Shared.Next(0, 250) * 50;
+        return (Directory.CreateTempSubdirectory("ball-cluster-").FullName, basePort, basePort + 25);
+    }
+
+    /// <summary>Starts <paramref name="silos"/> silos and the web front end; returns once the site is ready.</summary>
+    public static async Task<LocalCluster> StartAsync(
+        string connectionString, int silos, IReadOnlyDictionary<string, string?>? settings = null,
+        NetworkNamespaces? network = null, (string RunDirectory, int SiloPort, int GatewayPort)? reserved = null)
+    {
+        var (runDirectory, siloPort, gatewayPort) = reserved ?? Reserve();
         var environment = new Dictionary<string, string?>
         {
             ["ConnectionStrings__Postgres"] = connectionString,
             ["CLUSTER_RUN_DIR"] = runDirectory,
             ["CLUSTER_CONFIGURATION"] = BuildConfiguration(),
-            ["CLUSTER_SILO_PORT"] = basePort.ToString(),
-            ["CLUSTER_GATEWAY_PORT"] = (basePort + 25).ToString(),
+            ["CLUSTER_SILO_PORT"] = siloPort.ToString(),
+            ["CLUSTER_GATEWAY_PORT"] = gatewayPort.ToString(),
             ["Orleans__ClusterId"] = $"test-{Path.GetFileName(runDirectory)}",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in (network?.Environment ?? new Dictionary<string, string?>()).Concat(settings ?? new Dictionary<string, string?>()))
         {
             environment[key] = value;
         }
 
         var webPort = PostgresServer.FreePort();
-        var cluster = new LocalCluster(runDirectory, webPort, environment);
-        await cluster.RunAsync("start", "--silos", silos.ToString(), "--web-port", webPort.ToString(), "--no-build");
+        var site = new Uri($"http://{network?.Web.ToString() ?? "127.0.0.1"}:{webPort}/");
+        var cluster = new LocalCluster(runDirectory, site, environment);
+        string[] start = ["start", "--silos", silos.ToString(), "--web-port", webPort.ToString(), "--no-build"];
+        await cluster.CommandAsync(network is null ? start : [.. start, "--netns"]);
         return cluster;
     }
 
-    public Task AddSiloAsync() => RunAsync("add-silo");
+    public Task AddSiloAsync() => CommandAsync("add-silo");
+
+    /// <summary>Runs a cluster.sh command on this cluster (e.g. <c>partition 2 --one-way</c>); returns what it printed.</summary>
+    public Task<string> CommandAsync(params string[] args) => RunScriptAsync(_environment, args);
 
     /// <summary>The process id of silo <paramref name="index"/> (1-based), from its pid file.</summary>
     public int SiloPid(int index) => int.Parse(File.ReadAllText(Path.Combine(RunDirectory, $"silo-{index}.pid")).Trim());
+
+    /// <summary>Whether silo <paramref name="index"/>'s process is still there (frozen counts as there).</summary>
+    public bool SiloRunning(int index)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(SiloPid(index));
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The silo-to-silo port of silo <paramref name="index"/>, as cluster.sh assigns it.</summary>
     public int SiloPort(int index) => int.Parse(_environment["CLUSTER_SILO_PORT"]!) + index - 1;
@@ -68,7 +96,12 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await RunAsync("stop");
+        await CommandAsync("stop");
+        if (Environment.GetEnvironmentVariable("BALL_TEST_KEEP_LOGS") == "1")
+        {
+            return; // a failure's whole logs, for whoever reruns a cluster test to see why
+        }
+
         try
         {
             Directory.Delete(RunDirectory, recursive: true);
@@ -79,10 +112,13 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    public string Logs() => string.Join('\n', Directory.GetFiles(RunDirectory, "*.log")
+    public string Logs() => Logs(RunDirectory);
+
+    private static string Logs(string runDirectory) => string.Join('\n', Directory.GetFiles(runDirectory, "*.log")
         .Select(f => $"--- {Path.GetFileName(f)}\n{string.Join('\n', File.ReadLines(f).TakeLast(30))}"));
 
-    private async Task RunAsync(params string[] args)
+    /// <summary>Runs deploy/local/cluster.sh with <paramref name="environment"/>; returns its output, or throws with it and the logs.</summary>
+    public static async Task<string> RunScriptAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(PostgresServer.RepositoryRoot(), "deploy", "local", "cluster.sh"));
@@ -91,7 +127,7 @@ public sealed class LocalCluster : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var (key, value) in _environment)
+        foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
         }
@@ -103,11 +139,14 @@ public sealed class LocalCluster : IAsyncDisposable
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"cluster.sh {string.Join(' ', args)} failed: {await stderr}{await stdout}\n{Logs()}");
+            var logs = environment.TryGetValue("CLUSTER_RUN_DIR", out var directory) && directory is not null ? Logs(directory) : "";
+            throw new InvalidOperationException($"cluster.sh {string.Join(' ', args)} failed: {await stderr}{await stdout}\n{logs}");
         }
+
+        return await stdout;
     }
 
-    // The tests run the Silo and Web builds that sit next to their own (Debug or Release).
-    private static string BuildConfiguration() =>
+    /// <summary>The tests run the Silo and Web builds that sit next to their own (Debug or Release).</summary>
+    internal static string BuildConfiguration() =>
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 }

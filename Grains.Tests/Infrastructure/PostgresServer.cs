@@ -40,11 +40,19 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         // fsync off: these tests check what the application writes, not what survives a power cut.
         var output = await RunScriptAsync("start", _directory, _port.ToString(), "--no-fsync");
+        // Connections pooled before a stop or a crash are dead: the next probe must not get one.
+        NpgsqlConnection.ClearAllPools();
         _adminConnectionString = new NpgsqlConnectionStringBuilder(output.Trim()) { Database = "postgres" }.ConnectionString;
     }
 
     /// <summary>Stops the server (fast shutdown: open sessions are cut, as in a crash of the database host).</summary>
     public Task StopAsync() => RunScriptAsync("stop", _directory);
+
+    /// <summary>Crashes the server: SIGKILL of its whole process group, so nothing is shut down (StartAsync recovers it).</summary>
+    public Task KillAsync() => RunScriptAsync("kill", _directory);
+
+    /// <summary>The loopback port the server listens on.</summary>
+    public int Port => _port;
 
     public async Task DisposeAsync()
     {

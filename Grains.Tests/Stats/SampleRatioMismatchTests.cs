@@ -1,4 +1,4 @@
-using BallOrleans.Grains.Stats;
+using BallOrleans.Web.Stats;
 
 namespace BallOrleans.Tests.Stats;
 

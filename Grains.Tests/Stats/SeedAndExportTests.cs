@@ -58,7 +58,7 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
         var rowsBefore = await StoredVisitors.ScalarTextAsync(database, ReadModelSql);
         var totalsBefore = await report.GetStatsAsync();
 
-        var replayed = await services.GetRequiredService<ReadModelHealer>().RebuildAsync(TestClusters.ServiceId);
+        var replayed = await services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(TestClusters.ServiceId);
         await report.ReconcileAsync();
 
         Assert.Equal(350, replayed);
@@ -70,7 +70,7 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
     public async Task Csv_of_100000_visitors_streams_every_row_while_it_is_being_read()
     {
         var database = await postgres.CreateDatabaseAsync("csv");
-        await using var app = new StatsWebApp(database, StatsWebApp.Password);
+        await using var app = new BallWebApp(database);
         await StatsListingTests.SeedAsync(app, 100_000);
         var admin = app.AdminClient();
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
@@ -5,6 +6,7 @@ using System.Text.Json;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Web.Stats;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BallOrleans.Tests.Stats;
@@ -16,7 +18,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
     public async Task Visitors_appear_only_under_their_keyed_hash_never_their_cookie()
     {
         var database = await postgres.CreateDatabaseAsync("pseudonyms");
-        await using var app = new StatsWebApp(database, StatsWebApp.Password);
+        await using var app = new BallWebApp(database);
         var cookies = new List<string>();
         for (var i = 0; i < 12; i++)
         {
@@ -56,7 +58,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
     public async Task Cursor_paging_by_first_seen_has_no_overlap_or_gap_while_visitors_arrive()
     {
         var database = await postgres.CreateDatabaseAsync("paging");
-        await using var app = new StatsWebApp(database, StatsWebApp.Password);
+        await using var app = new BallWebApp(database);
         var admin = app.AdminClient();
         await SeedAsync(app, 1500);
         var before = (await StoredVisitors.ScalarTextAsync(database, "SELECT string_agg(encode(pid, 'hex'), ',') FROM ball_visitor_stats"))!.Split(',');
@@ -107,7 +109,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
     public async Task Listing_filters_by_color_and_sorts_by_views_both_ways()
     {
         var database = await postgres.CreateDatabaseAsync("sorting");
-        await using var app = new StatsWebApp(database, StatsWebApp.Password);
+        await using var app = new BallWebApp(database);
         var admin = app.AdminClient();
         await SeedAsync(app, 300);
 
@@ -133,7 +135,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
     public async Task Storage_trouble_is_a_503_with_retry_after_never_a_500()
     {
         var database = await postgres.CreateDatabaseAsync("trouble");
-        await using var app = new StatsWebApp(database, StatsWebApp.Password);
+        await using var app = new BallWebApp(database);
         var admin = app.AdminClient();
         Assert.Equal(System.Net.HttpStatusCode.OK, (await admin.GetAsync("/api/visitors")).StatusCode);
 
@@ -147,13 +149,40 @@ public sealed class StatsListingTests(PostgresServer postgres)
         }
     }
 
-    internal static async Task SeedAsync(StatsWebApp app, int visitors)
+    [Fact]
+    public async Task Bad_listing_parameters_are_400_with_the_reason()
+    {
+        await using var app = new BallWebApp(await postgres.CreateDatabaseAsync("bad_params"));
+        var admin = app.AdminClient();
+        (string Query, string Parameter)[] cases =
+        [
+            ("limit=-1", "limit"), ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=99999999999999", "limit"),
+            ("limit=ten", "limit"), ("limit=1&limit=2", "limit"), ("sort=name", "sort"), ("color=green", "color"),
+            ("after=AQMAAAZhFpOLik9oUxUi61RBcB4mQbZH5DX1DdI61cljLmrpNI6hzNsUNw", "after"), ("after=%3Cscript%3E", "after"),
+        ];
+
+        foreach (var (query, parameter) in cases)
+        {
+            foreach (var path in new[] { "/api/visitors", "/stats" })
+            {
+                var response = await admin.GetAsync($"{path}?{query}");
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                Assert.Contains($"\"{parameter}\"", await response.Content.ReadAsStringAsync());
+            }
+        }
+
+        var csv = await admin.GetAsync("/api/visitors.csv?color=purple");
+        Assert.Equal(HttpStatusCode.BadRequest, csv.StatusCode);
+    }
+
+    internal static async Task SeedAsync(BallWebApp app, int visitors)
     {
         var seeder = ActivatorUtilities.CreateInstance<VisitorSeeder>(app.Services);
         await seeder.SeedAsync(TestServiceId(app), visitors, seed: visitors);
     }
 
-    private static string TestServiceId(StatsWebApp app) =>
+    private static string TestServiceId(BallWebApp app) =>
         app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId;
 
     internal static async Task WaitForVisitorsAsync(HttpClient admin, long visitors)

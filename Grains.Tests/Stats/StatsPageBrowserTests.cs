@@ -9,9 +9,7 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres)
     [Fact]
     public async Task Stats_page_shows_totals_chart_and_table_and_refreshes_without_a_reload()
     {
-        var port = PostgresServer.FreePort();
-        await using var app = new StatsWebApp(await postgres.CreateDatabaseAsync("browser"), StatsWebApp.Password);
-        app.UseKestrel(port);
+        await using var app = new BallWebApp(await postgres.CreateDatabaseAsync("browser"));
         app.StartServer();
         await StatsListingTests.SeedAsync(app, 2000);
         var visitor = app.CreateClient();
@@ -26,7 +24,7 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres)
         await using var __ = browser;
         var context = await browser.NewContextAsync(new()
         {
-            HttpCredentials = new() { Username = "admin", Password = StatsWebApp.Password },
+            HttpCredentials = new() { Username = "admin", Password = BallWebApp.Password },
             ViewportSize = new() { Width = 1100, Height = 1000 },
         });
         var page = await context.NewPageAsync();
@@ -39,7 +37,7 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres)
             }
         };
 
-        var response = await page.GotoAsync($"http://127.0.0.1:{port}/stats");
+        var response = await page.GotoAsync(new Uri(app.BaseAddress, "stats").ToString());
         Assert.Equal(200, response!.Status);
         var allVisitors = page.Locator("#totals tr.all td[data-visitors]");
         var before = long.Parse((await allVisitors.GetAttributeAsync("data-visitors"))!);

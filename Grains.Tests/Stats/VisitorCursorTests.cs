@@ -1,8 +1,6 @@
 using System.Buffers.Text;
-using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Stats;
-using BallOrleans.Web.Operations;
 
 namespace BallOrleans.Tests.Stats;
 
@@ -51,20 +49,4 @@ public sealed class VisitorCursorTests
         Assert.Null(VisitorCursor.Decode(Key, "", ByViews, BallColor.Red, out _));
         Assert.Null(VisitorCursor.Decode(Key, new string('A', 5000), ByViews, BallColor.Red, out _));
     }
-
-    [Theory]
-    [InlineData("admin", "secret", true)]
-    [InlineData("admin", "secret ", false)]
-    [InlineData("Admin", "secret", false)]
-    [InlineData("admin", "", false)]
-    public void Basic_credentials_need_user_admin_and_the_exact_password(string user, string password, bool accepted) =>
-        Assert.Equal(accepted, AdminAccess.HasCredentials(StatsWebApp.Basic(user, password).ToString(), "secret"));
-
-    [Theory]
-    [InlineData(null)]
-    [InlineData("Bearer abc")]
-    [InlineData("Basic !!!")]
-    [InlineData("Basic YWRtaW4=")] // "admin", no colon
-    public void Malformed_authorization_headers_are_refused(string? header) =>
-        Assert.False(AdminAccess.HasCredentials(header, "secret"));
 }

@@ -5,6 +5,7 @@ using BallOrleans.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Orleans.TestingHost;
+using static BallOrleans.Tests.Storage.StoredRows;
 
 namespace BallOrleans.Tests.Storage;
 
@@ -87,14 +88,4 @@ public abstract class GrainStorageContractTests(PostgresServer postgres, string 
         Assert.Equal(0, read.State!.TotalViews);
         Assert.Equal("2", read.ETag);
     }
-
-    private static GrainId NewGrainId() => GrainId.Create("visitor", VisitorId.NewId());
-
-    private static GrainState<VisitorState> NewState(long views) => new(new VisitorState
-    {
-        Color = BallColor.Red,
-        RedViews = views,
-        FirstSeen = DateTimeOffset.UtcNow,
-        LastSeen = DateTimeOffset.UtcNow,
-    });
 }

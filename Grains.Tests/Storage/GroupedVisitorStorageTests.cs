@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Storage;
 using Orleans.TestingHost;
+using static BallOrleans.Tests.Storage.StoredRows;
 
 namespace BallOrleans.Tests.Storage;
 
@@ -236,15 +237,6 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
         return read;
     }
 
-    private static GrainId NewGrainId() => GrainId.Create("visitor", VisitorId.NewId());
-
-    private static GrainState<VisitorState> NewState(long views) => new(new VisitorState
-    {
-        Color = BallColor.Red,
-        RedViews = views,
-        FirstSeen = DateTimeOffset.UtcNow,
-        LastSeen = DateTimeOffset.UtcNow,
-    });
 
     private sealed class LaneBlocker(NpgsqlConnection connection, NpgsqlTransaction transaction, Task blocked) : IAsyncDisposable
     {

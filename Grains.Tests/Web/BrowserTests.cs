@@ -98,11 +98,7 @@ public sealed class BrowserTests(PostgresServer postgres)
     public async Task The_stats_range_picker_shows_the_days_chosen_by_link_and_by_form()
     {
         var database = await postgres.CreateDatabaseAsync("browser_range");
-        await using var app = new BallWebApp(database, new Dictionary<string, string?>
-        {
-            ["Stats:AdminPassword"] = WhoIsCounted.Password,
-            ["Stats:RangeCacheMilliseconds"] = "0",
-        });
+        await using var app = new BallWebApp(database);
         app.StartServer();
         await SeedDaysAsync(database);
         var (playwright, browser) = await HeadlessChromium.LaunchAsync();
@@ -111,7 +107,7 @@ public sealed class BrowserTests(PostgresServer postgres)
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new() { Width = 1100, Height = 1000 },
-            HttpCredentials = new() { Username = "admin", Password = WhoIsCounted.Password },
+            HttpCredentials = new() { Username = "admin", Password = BallWebApp.Password },
         });
         var page = await context.NewPageAsync();
         var problems = new List<string>();

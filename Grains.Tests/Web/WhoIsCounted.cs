@@ -4,31 +4,24 @@ using BallOrleans.Tests.Infrastructure;
 
 namespace BallOrleans.Tests.Web;
 
-/// <summary>Shared steps of the web tests: the real app on a test database, with the stats open to an admin and not cached.</summary>
+/// <summary>Shared steps of the web tests: the real app on a test database, with the stats open to an admin.</summary>
 internal static class WhoIsCounted
 {
-    public const string Password = "who is counted";
-
     public static BallWebApp StartApp(string database, params (string Key, string Value)[] settings)
     {
-        var all = new Dictionary<string, string?>
-        {
-            ["Stats:AdminPassword"] = Password,
-            ["Stats:SnapshotCacheMilliseconds"] = "0",
-            ["Stats:RangeCacheMilliseconds"] = "0",
-        };
+        var all = new Dictionary<string, string?>();
         foreach (var (key, value) in settings)
         {
             all[key] = value;
         }
 
-        return new BallWebApp(database, all);
+        return new BallWebApp(database, settings: all);
     }
 
     public static HttpClient Admin(BallWebApp app)
     {
         var client = app.CreateCookielessClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{Password}")));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{BallWebApp.Password}")));
         return client;
     }
 

@@ -7,6 +7,13 @@ public sealed class BallClusterOptions
 {
     public const string Section = "Orleans";
 
+    /// <summary>
+    /// The web tier's place in the cluster: <c>cohost</c> (it hosts a silo itself) or <c>client</c>
+    /// (it joins a cluster of Silo processes through their gateways). Silos ignore it.
+    /// </summary>
+    [Required, RegularExpression("^(cohost|client)$", ErrorMessage = "Orleans:Mode must be 'cohost' or 'client'")]
+    public string Mode { get; set; } = "cohost";
+
     /// <summary>Silos and clients with the same ClusterId form one cluster.</summary>
     [Required, RegularExpression("^[A-Za-z0-9._-]{1,64}$")]
     public string ClusterId { get; set; } = "ball";

@@ -22,7 +22,7 @@ public static class BallSilo
     public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         silo.AddBallGrains(configuration).UseBallCluster(configuration);
-        if (ReadClusterOptions(configuration).Dashboard)
+        if (BallOptions.Get<BallClusterOptions>(configuration, BallClusterOptions.Section).Dashboard)
         {
             silo.AddDashboard();
         }
@@ -36,17 +36,13 @@ public static class BallSilo
         var services = silo.Services;
         services.AddBallDatabase(configuration);
         services.AddDatabaseExceptionSerialization();
-        services.AddOptions<ColorWeightsOptions>()
-            .Bind(configuration.GetSection(ColorWeightsOptions.Section))
-            .ValidateDataAnnotations()
-            .Validate(o => o.TotalWeight > 0, "Ball:RedWeight + Ball:BlueWeight must be above zero")
-            .ValidateOnStart();
+        services.AddBallOptions(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ColorAssignment>();
-        services.AddStatsOptions(configuration);
+        services.AddStatsStore();
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
-        services.AddVisitorErasure(configuration);
+        services.AddVisitorErasure();
         silo.AddVisitorStorage(configuration);
         return silo;
     }
@@ -58,12 +54,7 @@ public static class BallSilo
     private static void AddVisitorStorage(this ISiloBuilder silo, IConfiguration configuration)
     {
         var services = silo.Services;
-        services.AddOptions<VisitorStorageOptions>()
-            .Bind(configuration.GetSection(VisitorStorageOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        var mode = configuration.GetSection(VisitorStorageOptions.Section).Get<VisitorStorageOptions>()?.Visitors ?? VisitorStorageOptions.Grouped;
-        if (mode == VisitorStorageOptions.AdoNet)
+        if (BallOptions.Get<VisitorStorageOptions>(configuration, VisitorStorageOptions.Section).Visitors == VisitorStorageOptions.AdoNet)
         {
             silo.AddAdoNetGrainStorage(StorageNames.Visitors, options => options
                 .Configure<NpgsqlDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
@@ -82,7 +73,7 @@ public static class BallSilo
     /// <summary>Cluster identity, endpoints and ADO.NET membership on the same database.</summary>
     public static ISiloBuilder UseBallCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = BindClusterOptions(silo.Services, configuration);
+        var cluster = BallOptions.Get<BallClusterOptions>(configuration, BallClusterOptions.Section);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;
@@ -120,24 +111,4 @@ public static class BallSilo
         services.TryAddSingleton<SchemaMigrator>();
         return services;
     }
-
-    public static BallClusterOptions BindClusterOptions(IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<BallClusterOptions>()
-            .Bind(configuration.GetSection(BallClusterOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        var options = ReadClusterOptions(configuration);
-        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
-        {
-            throw new OptionsValidationException(BallClusterOptions.Section, typeof(BallClusterOptions),
-                errors.Select(e => $"Orleans: {e.ErrorMessage}"));
-        }
-
-        return options;
-    }
-
-    internal static BallClusterOptions ReadClusterOptions(IConfiguration configuration) =>
-        configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>() ?? new BallClusterOptions();
 }

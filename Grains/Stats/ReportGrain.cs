@@ -12,7 +12,7 @@ namespace BallOrleans.Grains.Stats;
 /// </summary>
 public sealed class ReportGrain(
     StatsStore store,
-    ReadModelHealer healer,
+    ReadModelFromGrainState healer,
     IOptions<StatsOptions> options,
     IOptions<ClusterOptions> cluster,
     ILogger<ReportGrain> logger) : Grain, IReportGrain

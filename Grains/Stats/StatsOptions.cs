@@ -2,17 +2,14 @@ using System.ComponentModel.DataAnnotations;
 
 namespace BallOrleans.Grains.Stats;
 
-/// <summary>Settings of the stats pipeline and pages (section <c>Stats</c>).</summary>
+/// <summary>Settings of the stats pipeline and pages (section <c>Stats</c>; its <c>AdminPassword</c> is the web tier's <c>AdminOptions</c>).</summary>
 public sealed class StatsOptions
 {
     public const string Section = "Stats";
 
-    /// <summary>Password of the <c>admin</c> user for /stats and the stats APIs; without one they answer loopback only.</summary>
-    public string? AdminPassword { get; set; }
-
     /// <summary>How often the report reads the totals back from the read model.</summary>
     [Range(50, 60_000)]
-    public int RefreshMilliseconds { get; set; } = 1000;
+    public int RefreshMilliseconds { get; set; } = 500;
 
     /// <summary>
     /// How often the report re-reads recently written grain state to heal the read model: a

@@ -1,5 +1,6 @@
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -34,7 +35,7 @@ public sealed class FirstVisitGrain(
         state.CountView(now, requestId);
         try
         {
-            await storage.WriteStateAsync(StorageNames.VisitorState, visitor.GetGrainId(), new GrainState<VisitorState>(state));
+            await storage.WriteAsync(visitor.GetGrainId(), new GrainState<VisitorState>(state));
         }
         catch (InconsistentStateException)
         {

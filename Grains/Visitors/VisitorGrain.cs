@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Privacy;
@@ -165,12 +164,7 @@ public sealed class VisitorGrain(
 
     private Task ReadAsync() => storage.ReadStateAsync(StorageNames.VisitorState, this.GetGrainId(), _state);
 
-    private async Task WriteAsync()
-    {
-        var started = Stopwatch.GetTimestamp();
-        await storage.WriteStateAsync(StorageNames.VisitorState, this.GetGrainId(), _state);
-        BallMetrics.StorageWriteLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-    }
+    private Task WriteAsync() => storage.WriteAsync(this.GetGrainId(), _state);
 
     private VisitResult NotStored(Exception ex)
     {

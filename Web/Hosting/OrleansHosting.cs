@@ -1,5 +1,6 @@
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 
@@ -17,14 +18,13 @@ public static class OrleansHosting
     public static WebApplicationBuilder AddBallOrleans(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var mode = configuration["Orleans:Mode"] ?? "cohost";
-        switch (mode)
+        var cluster = BallOptions.Get<BallClusterOptions>(configuration, BallClusterOptions.Section);
+        switch (cluster.Mode)
         {
             case "cohost":
                 builder.UseOrleans(silo => silo.AddBallSilo(configuration));
                 break;
             case "client":
-                var cluster = BallSilo.BindClusterOptions(builder.Services, configuration);
                 var connectionString = PostgresConnection.Resolve(configuration);
                 builder.Services.AddBallDatabase(configuration);
                 builder.Services.AddDatabaseExceptionSerialization();
@@ -51,17 +51,15 @@ public static class OrleansHosting
                 });
                 builder.Services.AddSingleton(TimeProvider.System);
                 break;
-            default:
-                throw new InvalidOperationException($"Orleans:Mode must be 'cohost' or 'client', not '{mode}'");
         }
 
         return builder;
     }
 
-    /// <summary>The Orleans Dashboard under <see cref="DashboardPath"/>, behind the admin credential.</summary>
-    public static WebApplication MapBallDashboard(this WebApplication app)
+    /// <summary>The Orleans Dashboard under <see cref="DashboardPath"/>, when it is on; map it on the admin group.</summary>
+    public static IEndpointRouteBuilder MapBallDashboard(this IEndpointRouteBuilder app)
     {
-        if (app.Configuration.GetSection(BallClusterOptions.Section).Get<BallClusterOptions>()?.Dashboard ?? true)
+        if (app.ServiceProvider.GetRequiredService<IOptions<BallClusterOptions>>().Value.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: DashboardPath);
         }

@@ -3,6 +3,7 @@ using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Bots;
+using BallOrleans.Web.Admin;
 using BallOrleans.Web.Stats;
 using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
@@ -11,28 +12,24 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace BallOrleans.Web.Hosting;
 
-/// <summary>Services of the web tier itself.</summary>
+/// <summary>Services of the web tier itself (its settings: <see cref="WebOptions"/>).</summary>
 public static class WebServices
 {
-    public static IServiceCollection AddBallWeb(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddBallWeb(this IServiceCollection services)
     {
-        services.AddOptions<ColorWeightsOptions>().Bind(configuration.GetSection(ColorWeightsOptions.Section));
-        services.AddOptions<VisitOptions>().Bind(configuration.GetSection(VisitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<NewVisitorLimitOptions>().Bind(configuration.GetSection(NewVisitorLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<NewVisitorLimit>();
         services.AddSingleton<VisitService>();
-        services.AddOptions<BallPageOptions>().Bind(configuration.GetSection(BallPageOptions.Section));
         services.AddSingleton<VisitCounting>();
         services.AddBallBots();
-        services.AddStatsOptions(configuration);
+        services.AddStatsStore();
         services.TryAddSingleton<VisitorStatsReader>();
         services.TryAddSingleton<RangeStatsReader>();
         services.AddSingleton<RangeStatsCache>();
         services.TryAddSingleton<VisitorPseudonyms>();
         services.AddSingleton<StatsCache>();
         services.AddSingleton<StatsReports>();
-        services.AddSingleton<StatsAccessFilter>();
+        services.AddAdminAccess();
         services.AddBallHealthChecks();
         services.AddBallTelemetry();
         services.Configure<KestrelServerOptions>(kestrel =>

@@ -3,20 +3,27 @@ using OpenTelemetry.Metrics;
 
 namespace BallOrleans.Web.Operations;
 
-/// <summary>OpenTelemetry metrics (Orleans', ASP.NET Core's and ours), scraped by Prometheus at <c>/metrics</c>.</summary>
+/// <summary>OpenTelemetry metrics (Orleans', ASP.NET Core's and ours), scraped by Prometheus at <c>/metrics</c> with the admin credential.</summary>
 public static class Telemetry
 {
     public const string MetricsPath = "/metrics";
 
     public static IServiceCollection AddBallTelemetry(this IServiceCollection services)
     {
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(BallMetrics.ExportedMeters)
-            .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-            .AddPrometheusExporter());
+        services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(BallMetrics.ExportedMeters)
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                .AddPrometheusExporter();
+            foreach (var instrument in BallMetrics.DroppedOrleansInstruments)
+            {
+                metrics.AddView(instrument, MetricStreamConfiguration.Drop);
+            }
+        });
         return services;
     }
 
+    /// <summary>Maps <c>/metrics</c> on <paramref name="app"/>: the admin group, so it is not public on the site's port.</summary>
     public static IEndpointRouteBuilder MapBallMetrics(this IEndpointRouteBuilder app)
     {
         app.MapPrometheusScrapingEndpoint(MetricsPath);

@@ -2,30 +2,32 @@ using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Web.Bots;
 using BallOrleans.Web.Privacy;
-using BallOrleans.Web.Operations;
-using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Stats;
 
 /// <summary>
 /// <c>/stats</c> (page and its live fragment), <c>/api/stats</c>, <c>/api/visitors</c>,
-/// <c>/api/visitors.csv</c> and <c>DELETE /api/visitors/{id}</c>, all behind
-/// <see cref="StatsAccessFilter"/>. Bad parameters are 400 with the reason; an unreachable report
-/// or database is 503, never 500.
+/// <c>/api/visitors.csv</c> and <c>DELETE /api/visitors/{id}</c>, mapped on the admin group
+/// (<see cref="Admin.AdminAccess"/>). Bad parameters are 400 with the reason; an unreachable
+/// report or database is 503, never 500.
 /// </summary>
 public static class StatsEndpoints
 {
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder app)
     {
-        var guarded = app.MapGroup("").AddEndpointFilter<StatsAccessFilter>();
-        guarded.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: false));
-        guarded.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: true));
-        guarded.MapGet("/api/stats", TotalsAsync);
-        guarded.MapGet("/api/visitors", VisitorsAsync);
-        guarded.MapGet("/api/visitors.csv", CsvAsync);
-        guarded.MapDelete("/api/visitors/{id}", (HttpContext c, string id, VisitorPseudonyms p, IGrainFactory g, ILoggerFactory l) =>
+        // Private figures: no cache may keep them.
+        var stats = app.MapGroup("").AddEndpointFilter((context, next) =>
+        {
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
+            return next(context);
+        });
+        stats.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: false));
+        stats.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: true));
+        stats.MapGet("/api/stats", TotalsAsync);
+        stats.MapGet("/api/visitors", VisitorsAsync);
+        stats.MapGet("/api/visitors.csv", CsvAsync);
+        stats.MapDelete("/api/visitors/{id}", (HttpContext c, string id, VisitorPseudonyms p, IGrainFactory g, ILoggerFactory l) =>
             Guard(c, l, () => VisitorErasureEndpoint.DeleteAsync(id, p, g, c.RequestAborted)));
-        LogAccessMode(app.ServiceProvider);
         return app;
     }
 
@@ -116,19 +118,6 @@ public static class StatsEndpoints
             context.Response.Headers.RetryAfter = "1";
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Stats are unavailable just now", detail: "Try again in a moment.");
-        }
-    }
-
-    private static void LogAccessMode(IServiceProvider services)
-    {
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("BallOrleans.Web.Stats");
-        if (string.IsNullOrEmpty(services.GetRequiredService<IOptions<StatsOptions>>().Value.AdminPassword))
-        {
-            logger.LogWarning("Stats__AdminPassword is not set: /stats and the stats APIs answer loopback clients only");
-        }
-        else
-        {
-            logger.LogInformation("Stats: /stats and the stats APIs need HTTP Basic auth as user '{User}'", AdminAccess.User);
         }
     }
 }

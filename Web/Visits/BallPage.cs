@@ -66,11 +66,20 @@ public static class BallPage
             """;
     }
 
-    public static string Unavailable() => """
+    /// <summary>The 503 page when storage refused the visit: nothing was counted.</summary>
+    public static string NotCounted() => Notice(
+        "This visit was not counted: we could not store it just now.", "Please reload in a moment.");
+
+    /// <summary>The 503 page when the cluster did not answer in time: the visit may have been counted or not.</summary>
+    public static string OutcomeUnknown() => Notice(
+        "We could not confirm whether this visit was counted: it may have been.",
+        "Please reload in a moment; the count you see then is the true one.");
+
+    private static string Notice(string caption, string notice) => $"""
         <!doctype html>
         <html lang="en">
         <head><meta charset="utf-8"><title>Back in a moment</title><link rel="stylesheet" href="/site.css"></head>
-        <body><main><p class="caption">We could not keep track of your ball just now.</p><p class="notice">Please reload in a moment.</p></main></body>
+        <body><main><p class="caption">{caption}</p><p class="notice">{notice}</p></main></body>
         </html>
         """;
 }

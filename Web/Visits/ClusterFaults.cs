@@ -34,18 +34,4 @@ public static class ClusterFaults
 
         return false;
     }
-
-    /// <summary>True when PostgreSQL failed somewhere under <paramref name="exception"/>.</summary>
-    public static bool IsDatabaseFailure(Exception exception)
-    {
-        for (var ex = exception; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is System.Data.Common.DbException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

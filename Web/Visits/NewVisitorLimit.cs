@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Web.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
@@ -30,7 +30,7 @@ public sealed class NewVisitorLimit : IDisposable
                 AutoReplenishment = true,
             };
             _limiter = PartitionedRateLimiter.Create<IPAddress, IPAddress>(
-                address => RateLimitPartition.GetTokenBucketLimiter(Partition(address), _ => bucket));
+                address => RateLimitPartition.GetTokenBucketLimiter(ClientAddress.Key(address), _ => bucket));
         }
     }
 
@@ -52,22 +52,4 @@ public sealed class NewVisitorLimit : IDisposable
     }
 
     public void Dispose() => _limiter?.Dispose();
-
-    private static IPAddress Partition(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return address.MapToIPv4();
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return address;
-        }
-
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out _);
-        bytes[8..].Clear();
-        return new IPAddress(bytes);
-    }
 }

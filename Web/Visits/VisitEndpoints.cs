@@ -8,6 +8,13 @@ namespace BallOrleans.Web.Visits;
 /// </summary>
 public static class VisitEndpoints
 {
+    /// <summary>On a 503, whether the visit is known not to be counted, or may have been.</summary>
+    public const string OutcomeHeader = "Visit-Outcome";
+
+    public const string NotCounted = "not-counted";
+
+    public const string Unknown = "unknown";
+
     public static IEndpointRouteBuilder MapVisitEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], ShowBallAsync)
@@ -33,27 +40,26 @@ public static class VisitEndpoints
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
-            // Cluster trouble that outlasted the retry deadline, a grain that could not read its
-            // state, or a failure we did not expect: the view was not counted, and the visitor is
-            // told so. A database outage fails every visit; its stack trace says nothing new.
             var logger = loggers.CreateLogger(typeof(VisitEndpoints));
-            if (ClusterFaults.IsDatabaseFailure(ex))
+            if (DatabaseFailure.IsCauseOf(ex))
             {
+                // The grain could not even read its state, so it wrote nothing. A database outage
+                // fails every visit; its stack trace says nothing new.
                 logger.LogWarning("Visit not recorded, database unavailable: {Reason}", ex.Message);
-            }
-            else
-            {
-                logger.LogWarning(ex, "Visit not recorded");
+                return Unavailable(context, NotCounted);
             }
 
-            visit = null;
+            // Cluster trouble that outlasted the retry deadline (a call timed out, a connection
+            // dropped after the call went out) or a failure we did not expect: the grain may have
+            // counted the view without our hearing of it, so the visitor is told we don't know.
+            logger.LogWarning(ex, "Visit outcome unknown");
+            return Unavailable(context, Unknown);
         }
 
         if (visit is null)
         {
-            // Storage is down (the grain said so, quickly): not counted; reload in a moment.
-            context.Response.Headers.RetryAfter = "1";
-            return Results.Content(BallPage.Unavailable(), "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
+            // The grain said storage failed: definitely not counted; reload in a moment.
+            return Unavailable(context, NotCounted);
         }
 
         if (visit.NewVisitorId is { } id)
@@ -62,5 +68,13 @@ public static class VisitEndpoints
         }
 
         return Results.Content(BallPage.Render(visit.Color, visit.Views, visit.Counted), "text/html; charset=utf-8");
+    }
+
+    private static IResult Unavailable(HttpContext context, string outcome)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        context.Response.Headers[OutcomeHeader] = outcome;
+        var page = outcome == NotCounted ? BallPage.NotCounted() : BallPage.OutcomeUnknown();
+        return Results.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -22,8 +22,10 @@ public sealed class VisitService(
     private readonly TimeSpan _deadline = options.Value.RetryDeadline;
 
     /// <summary>
-    /// The page to show, or null when the visit could not be stored (the caller answers 503).
-    /// <paramref name="userAgent"/> is read only for a new visitor (their browser family is stored).
+    /// The page to show, or null when the grain said storage failed (not counted; the caller
+    /// answers 503). Throws when the cluster could not confirm the visit within the retry
+    /// deadline: then it may have been counted. <paramref name="userAgent"/> is read only for a
+    /// new visitor (their browser family is stored).
     /// </summary>
     public async Task<PageVisit?> VisitAsync(
         string? cookieId, bool counts, IPAddress? client, string? userAgent = null, CancellationToken aborted = default)
@@ -56,7 +58,8 @@ public sealed class VisitService(
         // A new visitor's first visit is stored without activating their grain (see FirstVisitGrain).
         var id = VisitorId.NewId();
         var browser = BrowserFamilies.Of(userAgent);
-        var first = await WithRetriesAsync(requestId => grains.GetGrain<IFirstVisitGrain>(0).VisitAsync(id, requestId, browser), aborted);
+        var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
+        var first = await WithRetriesAsync(requestId => firstVisits.VisitAsync(id, requestId, browser), aborted);
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
 

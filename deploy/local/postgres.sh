@@ -3,6 +3,7 @@
 #
 #   postgres.sh start DIR PORT [--no-fsync]   init (once) and start; prints the Npgsql connection string
 #   postgres.sh stop DIR
+#   postgres.sh kill DIR                      crash it: SIGKILL of its whole process group (start recovers it)
 #   postgres.sh status DIR
 #
 # Debian's server refuses to run as root, and CI runs as root: as root, the cluster belongs to
@@ -29,12 +30,14 @@ as_owner() {
 }
 
 cmd=${1:-}; dir=${2:-}
-[[ -n $cmd && -n $dir ]] || die "usage: postgres.sh start|stop|status DIR [PORT] [--no-fsync]"
+[[ -n $cmd && -n $dir ]] || die "usage: postgres.sh start|stop|kill|status DIR [PORT] [--no-fsync]"
 PGBIN=$(pg_bin)
 data=$dir/data
 
 case $cmd in
   start)
+    # --no-fsync gives up what survives a power cut, not what survives a crash of PostgreSQL
+    # itself: commits still reach the OS before they are acknowledged (synchronous_commit stays on).
     port=${3:?port missing}; fsync=on
     [[ ${4:-} == --no-fsync ]] && fsync=off
     mkdir -p "$dir"
@@ -49,7 +52,7 @@ case $cmd in
     fi
     if ! as_owner "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
       as_owner "$PGBIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c max_connections=300 -c fsync=$fsync -c synchronous_commit=$fsync" \
+        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c max_connections=300 -c fsync=$fsync" \
         start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "could not start PostgreSQL on port $port"; }
     fi
     port=$(sed -n 4p "$data/postmaster.pid")
@@ -60,6 +63,17 @@ case $cmd in
     ;;
   stop)
     [[ -s $data/postmaster.pid ]] && as_owner "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
+    ;;
+  kill)
+    [[ -s $data/postmaster.pid ]] || die "no postmaster.pid in $data"
+    pid=$(head -1 "$data/postmaster.pid")
+    kill -0 "$pid" 2>/dev/null || die "PostgreSQL (pid $pid) is not running"
+    # pg_ctl starts the postmaster in a session of its own, so its group is the server and its
+    # backends, nothing else; refuse anything that looks otherwise.
+    pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+    [[ $pgid == "$pid" ]] || die "postmaster $pid does not lead its process group ($pgid); not killing it"
+    kill -KILL -- "-$pgid"
+    for (( waited = 0; waited < 100; waited++ )); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     ;;
   status)
     as_owner "$PGBIN/pg_ctl" -D "$data" status

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Builds the solution and runs every test; the PostgreSQL the tests need is started by the test
 # run itself (Grains.Tests/Infrastructure/PostgresServer.cs). Installs what a fresh Debian
-# machine lacks (Chromium for the browser test) when run as root.
+# machine lacks when run as root: Chromium for the browser test, iptables and faketime for the
+# fault scenarios (which are skipped, with the reason, when not root).
 # The last line printed is the plain summary "N passed, N failed[, N skipped]" read from the
 # test results. Extra arguments go to `dotnet test` (e.g. --filter BallPageTests).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 
-if [[ ! -x /usr/bin/chromium ]]; then
+missing=()
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+command -v iptables >/dev/null || missing+=(iptables)
+command -v faketime >/dev/null || missing+=(faketime)
+if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then
-    echo "run-tests: installing Chromium (Debian package) for the browser test" >&2
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "run-tests: installing ${missing[*]} (Debian packages)" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "run-tests: /usr/bin/chromium is missing and this is not root: the browser test will fail (apt-get install chromium)" >&2
+    echo "run-tests: ${missing[*]} missing and this is not root: the browser test will fail without chromium (apt-get install ${missing[*]})" >&2
   fi
 fi
 
@@ -33,7 +38,8 @@ for trx in "$results"/*.trx; do
   value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   passed=$((passed + $(value passed)))
   failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
-  skipped=$((skipped + $(value notExecuted)))
+  # A skipped test is in total but not executed (VSTest leaves notExecuted at 0 for them).
+  skipped=$((skipped + $(value total) - $(value executed)))
 done
 if [[ $files == 0 ]]; then
   echo "run-tests: no test results were written" >&2

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Text.Json;
+using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Web.Admin;
+
+namespace BallOrleans.Tests.Admin;
+
+/// <summary>The admin pages behind one scheme and one policy, on the real site over real sockets.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class AdminAccessTests(PostgresServer postgres)
+{
+    private static readonly string[] AdminPaths =
+        ["/stats", "/stats/live", "/api/stats", "/api/visitors", "/api/visitors.csv", "/metrics", "/dashboard/"];
+
+    private static readonly IPAddress Attacker = IPAddress.Parse("127.0.0.2");
+    private static readonly IPAddress Bystander = IPAddress.Parse("127.0.0.3");
+
+    [Fact]
+    public async Task Every_admin_page_answers_one_challenge_without_the_credential_and_200_with_it()
+    {
+        await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_challenge"));
+        using var anonymous = site.CreateCookielessClient();
+        using var admin = site.ClientFrom(IPAddress.Loopback, BallWebApp.Basic("admin", BallWebApp.Password));
+
+        foreach (var path in AdminPaths)
+        {
+            // Loopback gets no favour once a password is set.
+            using var refused = await anonymous.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal(AdminBasicHandler.Challenge, Assert.Single(refused.Headers.GetValues("WWW-Authenticate")));
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("no-store", refused.Headers.CacheControl?.ToString());
+
+            using var served = await admin.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        foreach (var (user, password) in new[] { ("admin", "not the password at all"), ("root", BallWebApp.Password) })
+        {
+            using var wrong = site.ClientFrom(IPAddress.Loopback, BallWebApp.Basic(user, password));
+            Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("/api/stats")).StatusCode);
+        }
+
+        // The ball page and the probes stay public.
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Ten_wrong_passwords_lock_that_address_out_until_the_window_passes_and_no_other()
+    {
+        var window = TimeSpan.FromSeconds(6);
+        var settings = new Dictionary<string, string?> { ["FailedLogins:Window"] = window.ToString() };
+        await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_throttle"), settings: settings);
+        using var guesser = site.ClientFrom(Attacker, BallWebApp.Basic("admin", "a wrong guess, long enough"));
+        using var attackerWithThePassword = site.ClientFrom(Attacker, BallWebApp.Basic("admin", BallWebApp.Password));
+        using var bystander = site.ClientFrom(Bystander, BallWebApp.Basic("admin", BallWebApp.Password));
+        using var bystanderGuessing = site.ClientFrom(Bystander, BallWebApp.Basic("admin", "another wrong guess"));
+        // The address's window starts with its first admin request.
+        var windowStart = DateTime.UtcNow;
+        Assert.Equal(HttpStatusCode.OK, (await attackerWithThePassword.GetAsync("/api/stats")).StatusCode);
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await guesser.GetAsync("/api/stats")).StatusCode);
+        }
+
+        using var locked = await guesser.GetAsync("/api/stats");
+        var lockedAt = DateTime.UtcNow;
+        Assert.True(lockedAt - windowStart < window, "the ten failures did not fit in one window: the checks below would prove nothing");
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+        var retryAfter = locked.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter.Value, TimeSpan.FromSeconds(1), window);
+        Assert.Equal("application/problem+json", locked.Content.Headers.ContentType?.MediaType);
+
+        // The right password from the locked address is refused too, on every admin page.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await attackerWithThePassword.GetAsync("/api/stats")).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await attackerWithThePassword.GetAsync("/dashboard/")).StatusCode);
+        // Another address is not: neither its right password nor its own first failures.
+        Assert.Equal(HttpStatusCode.OK, (await bystander.GetAsync("/api/stats")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await bystanderGuessing.GetAsync("/api/stats")).StatusCode);
+        // Nor is the ball page, for anyone.
+        using var visitor = site.ClientFrom(Attacker);
+        Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/")).StatusCode);
+
+        // Once Retry-After has passed, the right password works again.
+        await Task.Delay(retryAfter.Value + TimeSpan.FromMilliseconds(300));
+        Assert.Equal(HttpStatusCode.OK, (await attackerWithThePassword.GetAsync("/api/stats")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_password_the_admin_pages_answer_loopback_clients_only()
+    {
+        // Behind a proxy the client's address comes from X-Forwarded-For, as in the Kubernetes manifests.
+        var settings = new Dictionary<string, string?> { ["ForwardedHeaders_Enabled"] = "true" };
+        await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_loopback"), adminPassword: null, settings);
+        using var local = site.CreateCookielessClient();
+        using var remote = site.CreateCookielessClient();
+        remote.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.9");
+
+        foreach (var path in AdminPaths)
+        {
+            using var refused = await remote.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.False(refused.Headers.Contains("WWW-Authenticate"), "a challenge for a password that does not exist");
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.Contains("Stats__AdminPassword", problem.GetProperty("detail").GetString());
+
+            Assert.Equal(HttpStatusCode.OK, (await local.GetAsync(path)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await remote.GetAsync("/")).StatusCode);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Net;
+using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Tests.Web;
+using BallOrleans.Web.Visits;
+
+namespace BallOrleans.Tests.Cluster;
+
+/// <summary>
+/// When the web tier gives up on a grain call, the visit may have been counted all the same: the
+/// page must say the outcome is unknown, never "not counted". (The known "not counted", storage
+/// refusing the write, is pinned by <see cref="DatabaseOutageTests"/>.)
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class HonestOutcomeTests(PostgresServer postgres)
+{
+    [Fact]
+    public async Task A_visit_to_a_frozen_silo_is_answered_as_unknown_and_the_next_visit_shows_the_truth()
+    {
+        var database = await postgres.CreateDatabaseAsync("unknown");
+        // No retries: the visit ends with its first call's timeout (3 s). (The call timeout is not
+        // shortened: silos share the setting, and their own start-up calls must not time out.)
+        var quick = new Dictionary<string, string?> { ["Visits__RetryDeadline"] = "00:00:00" };
+        await using var cluster = await LocalCluster.StartAsync(database, silos: 1, quick);
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = cluster.Site };
+        using var first = await client.GetAsync("/");
+        var id = Pages.NewVisitorId(first)!;
+
+        await cluster.CommandAsync("freeze", "1");
+        using var unknown = await VisitAsync(client, id);
+        var page = await unknown.Content.ReadAsStringAsync();
+        await cluster.CommandAsync("thaw", "1");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+        Assert.Equal(VisitEndpoints.Unknown, unknown.Headers.GetValues(VisitEndpoints.OutcomeHeader).Single());
+        Assert.Contains("could not confirm whether this visit was counted", page);
+        Assert.DoesNotContain("not counted", page);
+
+        // The frozen silo may run the queued call when it wakes (2 views then) or drop it as
+        // expired (1): either way the page said it did not know, and what follows is the truth.
+        var next = await VisitUntilAnsweredAsync(client, id);
+        Assert.InRange(next, 2, 3);
+        Assert.Equal(next, (await ClusterProbe.StoredViewsAsync(database))[id]);
+    }
+
+    private static Task<HttpResponseMessage> VisitAsync(HttpClient client, string id)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("Cookie", $"{VisitorCookie.Name}={id}");
+        return client.SendAsync(request);
+    }
+
+    private static async Task<long> VisitUntilAnsweredAsync(HttpClient client, string id)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await VisitAsync(client, id);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return Pages.ReadBall(await response.Content.ReadAsStringAsync()).Views;
+            }
+
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15), $"the thawed silo still answered {response.StatusCode} after 15 s");
+            await Task.Delay(200);
+        }
+    }
+}

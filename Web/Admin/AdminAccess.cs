@@ -1,0 +1,47 @@
+using System.Net;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace BallOrleans.Web.Admin;
+
+/// <summary>
+/// Who may see the admin pages (the stats, their APIs, the dashboard, the metrics): one
+/// authentication scheme (<see cref="AdminBasicHandler"/>) and one policy, applied to the
+/// endpoints with <c>RequireAuthorization(AdminAccess.Policy)</c>.
+/// </summary>
+public static class AdminAccess
+{
+    public const string Scheme = "AdminBasic";
+    public const string Policy = "Admin";
+    public const string User = "admin";
+
+    public static IServiceCollection AddAdminAccess(this IServiceCollection services)
+    {
+        // With one scheme registered, ASP.NET Core would make it the default and authenticate
+        // every request with it, the ball page included; only the admin endpoints need it.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddSingleton<FailedLoginThrottle>();
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminBasicHandler>(Scheme, displayName: null, _ => { });
+        services.AddAuthorization();
+        // The admin credential, or, when no password is set, a loopback client.
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<AdminOptions>>((authorization, admin) =>
+            authorization.AddPolicy(Policy, policy =>
+            {
+                policy.AddAuthenticationSchemes(Scheme);
+                if (admin.Value.HasPassword)
+                {
+                    policy.RequireAuthenticatedUser();
+                }
+                else
+                {
+                    // A null address is an in-process caller we cannot place: not loopback. On a
+                    // dual-stack socket an IPv4 client arrives as ::ffff:a.b.c.d.
+                    policy.RequireAssertion(context =>
+                        context.Resource is HttpContext { Connection.RemoteIpAddress: { } remote }
+                        && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote));
+                }
+            }));
+        return services;
+    }
+}

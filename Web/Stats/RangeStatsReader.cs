@@ -1,0 +1,126 @@
+using BallOrleans.Grains.Stats;
+using BallOrleans.Grains.Visitors;
+using Npgsql;
+
+namespace BallOrleans.Web.Stats;
+
+/// <summary>
+/// Reads the stats of a range of days: the daily series (sharded rows, summed), the visitors
+/// first seen before the range (for the running count), and the segments of the visitors first
+/// seen in the range, from their read-model rows (an index range on first_seen).
+/// </summary>
+public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
+{
+    private const string DailySql = """
+        SELECT day, color, sum(visitors)::bigint, sum(views)::bigint FROM ball_stats_daily
+        WHERE day BETWEEN $1 AND $2 GROUP BY day, color
+        """;
+
+    private const string BeforeSql = "SELECT color, sum(visitors)::bigint FROM ball_stats_daily WHERE day < $1 GROUP BY color";
+
+    private const string SegmentsSql = """
+        SELECT coalesce(browser, ''), color, last_seen - first_seen >= $3, count(*), sum(views)::bigint
+        FROM ball_visitor_stats
+        WHERE first_seen >= $1 AND first_seen < $2
+        GROUP BY 1, 2, 3
+        """;
+
+    public async Task<RangeStats> ReadAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command(DailySql, from, to));
+        batch.BatchCommands.Add(Command(BeforeSql, from));
+        batch.BatchCommands.Add(Command(SegmentsSql, Start(from), Start(to.AddDays(1)), RangeStats.ReturningAfter));
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var days = new Dictionary<(DateOnly, BallColor), ColorTotals>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(1), out var color))
+            {
+                days[(reader.GetFieldValue<DateOnly>(0), color)] = new ColorTotals(color, reader.GetInt64(2), reader.GetInt64(3));
+            }
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        long redBefore = 0, blueBefore = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(0), out var color))
+            {
+                (color == BallColor.Red ? ref redBefore : ref blueBefore) = reader.GetInt64(1);
+            }
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var rows = new List<(string Browser, BallColor Color, bool Returning, long Visitors, long Views)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(1), out var color))
+            {
+                rows.Add((reader.GetString(0), color, reader.GetBoolean(2), reader.GetInt64(3), reader.GetInt64(4)));
+            }
+        }
+
+        var daily = new List<DayStats>();
+        var cumulative = new List<DayVisitors>();
+        for (var day = from; day <= to; day = day.AddDays(1))
+        {
+            var red = days.GetValueOrDefault((day, BallColor.Red)) ?? new ColorTotals(BallColor.Red, 0, 0);
+            var blue = days.GetValueOrDefault((day, BallColor.Blue)) ?? new ColorTotals(BallColor.Blue, 0, 0);
+            daily.Add(new DayStats(day, red, blue));
+            redBefore += red.Visitors;
+            blueBefore += blue.Visitors;
+            cumulative.Add(new DayVisitors(day, redBefore, blueBefore));
+        }
+
+        return new RangeStats(from, to, daily, cumulative,
+            Sum(rows.Where(r => r.Color == BallColor.Red), BallColor.Red), Sum(rows.Where(r => r.Color == BallColor.Blue), BallColor.Blue),
+            Segments(rows));
+    }
+
+    private static List<SegmentStats> Segments(List<(string Browser, BallColor Color, bool Returning, long Visitors, long Views)> rows)
+    {
+        var segments = rows
+            .GroupBy(r => r.Browser.Length == 0 ? SegmentStats.UnknownBrowser : r.Browser)
+            .Select(g => Segment(SegmentStats.Browser, g.Key, g))
+            .OrderByDescending(s => s.Red.Visitors + s.Blue.Visitors).ThenBy(s => s.Name, StringComparer.Ordinal)
+            .ToList();
+        segments.Add(Segment(SegmentStats.VisitorType, SegmentStats.New, rows.Where(r => !r.Returning)));
+        segments.Add(Segment(SegmentStats.VisitorType, SegmentStats.Returning, rows.Where(r => r.Returning)));
+        return segments;
+    }
+
+    private static SegmentStats Segment(
+        string dimension, string name, IEnumerable<(string Browser, BallColor Color, bool Returning, long Visitors, long Views)> rows)
+    {
+        var list = rows.ToList();
+        return new SegmentStats(dimension, name,
+            Sum(list.Where(r => r.Color == BallColor.Red), BallColor.Red), Sum(list.Where(r => r.Color == BallColor.Blue), BallColor.Blue));
+    }
+
+    private static ColorTotals Sum(IEnumerable<(string Browser, BallColor Color, bool Returning, long Visitors, long Views)> rows, BallColor color)
+    {
+        long visitors = 0, views = 0;
+        foreach (var r in rows)
+        {
+            visitors += r.Visitors;
+            views += r.Views;
+        }
+
+        return new ColorTotals(color, visitors, views);
+    }
+
+    private static DateTime Start(DateOnly day) => day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new() { Value = value });
+        }
+
+        return command;
+    }
+}
