@@ -1,3 +1,5 @@
+using BallOrleans.Web.Hosting;
+
 namespace BallOrleans.Web.Privacy;
 
 /// <summary>The plain pages of <c>POST /forget</c>: done, nothing to forget, or not now.</summary>
@@ -22,21 +24,5 @@ public static class ForgetPages
         <p><a href="/">Back to the ball</a></p>
         """);
 
-    private static string Page(string title, string body) => $"""
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{title}</title>
-        <link rel="icon" href="data:,">
-        <link rel="stylesheet" href="/site.css">
-        </head>
-        <body>
-        <main>
-        {body}
-        </main>
-        </body>
-        </html>
-        """;
+    private static string Page(string title, string body) => HtmlDocument.Of(title, body);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Hosting;
 
 namespace BallOrleans.Web.Visits;
 
@@ -44,26 +45,12 @@ public static class BallPage
         var name = color.Name();
         var (light, dark) = color == BallColor.Red ? ("#ff8a80", "#c62828") : ("#82b1ff", "#1565c0");
         var previewMark = preview ? " data-preview=\"true\"" : "";
-        return $"""
-            <!doctype html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{title}</title>
-            <link rel="icon" href="data:,">
-            <link rel="stylesheet" href="/site.css">
-            </head>
-            <body>
-            <main>
+        return HtmlDocument.Of(title, $"""
             <figure class="ball" id="ball" data-color="{name}" data-views="{views.ToString(CultureInfo.InvariantCulture)}"{previewMark}>
             <svg viewBox="0 0 200 200" role="img" aria-label="A {name} ball"><defs><radialGradient id="shade" cx="35%" cy="30%" r="75%"><stop offset="0%" stop-color="{light}"/><stop offset="100%" stop-color="{dark}"/></radialGradient></defs><circle cx="100" cy="100" r="92" fill="url(#shade)"/></svg>
             </figure>
             {captions}
-            </main>
-            </body>
-            </html>
-            """;
+            """);
     }
 
     /// <summary>The 503 page when storage refused the visit: nothing was counted.</summary>
@@ -75,11 +62,6 @@ public static class BallPage
         "We could not confirm whether this visit was counted: it may have been.",
         "Please reload in a moment; the count you see then is the true one.");
 
-    private static string Notice(string caption, string notice) => $"""
-        <!doctype html>
-        <html lang="en">
-        <head><meta charset="utf-8"><title>Back in a moment</title><link rel="stylesheet" href="/site.css"></head>
-        <body><main><p class="caption">{caption}</p><p class="notice">{notice}</p></main></body>
-        </html>
-        """;
+    private static string Notice(string caption, string notice) =>
+        HtmlDocument.Of("Back in a moment", $"""<p class="caption">{caption}</p><p class="notice">{notice}</p>""");
 }
