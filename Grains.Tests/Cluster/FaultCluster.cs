@@ -73,6 +73,9 @@ public sealed class FaultCluster : IAsyncLifetime
             ["Stats__AdminPassword"] = AdminPassword,
             // Every visitor of the load comes from one address, the host side of the bridge.
             ["NewVisitors__PerAddressPerSecond"] = "0",
+            // Logs that can be laid beside the scenario's own clock (it prints when the fault began and ended).
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
         };
         Cluster = await LocalCluster.StartAsync(Database, Silos, settings, _network, reserved);
         Stats = new HttpClient { BaseAddress = Cluster.Site, Timeout = TimeSpan.FromSeconds(5) };

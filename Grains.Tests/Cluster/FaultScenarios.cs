@@ -119,8 +119,10 @@ public sealed partial class FaultScenarios(FaultCluster faults, ITestOutputHelpe
         await Task.Delay(Warm);
 
         var faultAt = load.Now;
+        output.WriteLine($"{fault}: began {DateTime.UtcNow:HH:mm:ss.fff} UTC");
         var proof = await inject(faults.Cluster);
         var faultEnded = load.Now;
+        output.WriteLine($"{fault}: ended {DateTime.UtcNow:HH:mm:ss.fff} UTC");
         var (wholeAgain, restarted) = await faults.MakeWholeAsync();
         await Task.Delay(Tail);
         await load.StopAsync();
@@ -133,6 +135,12 @@ public sealed partial class FaultScenarios(FaultCluster faults, ITestOutputHelpe
             $"{during.TotalMilliseconds:F0} ms during, whole again {wholeAgain.TotalSeconds:F1} s after it" +
             (restarted.Count > 0 ? $" (restarted silo {string.Join(", ", restarted)}, which had stopped itself)" : "") +
             $", {proof.Figure}, {verdict}{target.Verdict(figures)}");
+
+        // Where the slow visits fall against the fault, to lay beside the logs.
+        foreach (var slow in load.History.Visits.OrderByDescending(v => v.Took).Take(5))
+        {
+            output.WriteLine($"  slow: began {(slow.Start - faultAt).TotalSeconds:+0.0;-0.0} s after the fault, took {slow.Took.TotalMilliseconds:F0} ms, {slow.Outcome}");
+        }
 
         verdict.AssertHeld();
         // Errors may happen (the issue's targets are printed, not yet held); a dishonest one may not.

@@ -81,6 +81,30 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
     }
 
     [Fact]
+    public async Task A_late_attempt_of_a_visit_counted_and_since_forgotten_is_unconfirmed_and_not_counted()
+    {
+        var database = await postgres.CreateDatabaseAsync("retrylate");
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
+        var began = DateTimeOffset.UtcNow;
+        var late = Guid.CreateVersion7(began);
+        await visitor.VisitAsync(firstVisit: true, late);
+        // The visitor goes on visiting (a retry of `late` was counted; its first attempt sits in
+        // a frozen silo's queue) until its id leaves the list.
+        for (var i = 1; i <= VisitorState.RecentRequestLimit; i++)
+        {
+            await visitor.VisitAsync(firstVisit: false, Guid.CreateVersion7(began.AddMilliseconds(i)));
+        }
+
+        var answer = await visitor.VisitAsync(firstVisit: false, late);
+
+        Assert.True(answer.MayHaveCounted, $"answered {answer}");
+        Assert.Null(answer.View);
+        Assert.Equal(VisitorState.RecentRequestLimit + 1, (await visitor.GetStateAsync())!.TotalViews);
+        Assert.Equal(VisitorState.RecentRequestLimit + 1, await VisitorGrainTests.StoredViewsAsync(database, visitor.GetPrimaryKeyString()));
+    }
+
+    [Fact]
     public async Task Only_the_last_few_request_ids_are_kept()
     {
         var database = await postgres.CreateDatabaseAsync("retrylimit");

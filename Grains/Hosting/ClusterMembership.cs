@@ -21,6 +21,13 @@ public static class ClusterMembership
             // (connection refused) is declared dead in about 2–4 s. On two shared cores a GC
             // pause can exceed a second, which is why a single miss is not enough.
             o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            // Orleans stretches a probe's timeout up to this while the prober itself is slow
+            // (default 4 x ProbeTimeout), and it also sets the window in which any message from a
+            // silo counts as proof it is alive: MaxProbeTimeout x NumMissedProbesLimit, 8 s by
+            // default. A silo frozen just after it sent something kept every vote away for those
+            // 8 s, and visits to its grains failed meanwhile; 1 s makes that window 2 s
+            // (docs/faults.md has the figures).
+            o.MaxProbeTimeout = TimeSpan.FromSeconds(1);
             o.NumMissedProbesLimit = 2;
             o.NumVotesForDeathDeclaration = 2;
             // Read the table often: the table is how the others learn of a death quickly.

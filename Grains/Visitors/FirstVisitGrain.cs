@@ -42,6 +42,12 @@ public sealed class FirstVisitGrain(
             // The row exists: an earlier attempt of this visit was stored (its answer was lost).
             return await visitor.VisitAsync(firstVisit: false, requestId);
         }
+        catch (CommitOutcomeUnknownException ex)
+        {
+            // A retry finds the row if it was stored, and the visitor's grain answers it then.
+            logger.LogWarning("First visit of {VisitorId} may or may not be stored: {Reason}", visitorId, ex.InnerException?.Message);
+            return VisitResult.Unconfirmed;
+        }
         catch (Exception ex)
         {
             logger.LogWarning("First visit of {VisitorId} not stored: {Reason}", visitorId, ex.Message);

@@ -50,8 +50,8 @@ public sealed class VisitorGrain(
         if (requestId == Guid.Empty)
         {
             // A caller that never retries; still listed, so every counted view has its id and
-            // the arithmetic in AlreadyCounted holds.
-            requestId = Guid.NewGuid();
+            // the arithmetic in VisitorState.ViewOf holds.
+            requestId = VisitRequestId.New();
         }
 
         if (!_loaded)
@@ -73,9 +73,9 @@ public sealed class VisitorGrain(
             }
         }
 
-        if (AlreadyCounted(requestId) is { } earlier)
+        if (Answered(requestId) is { } answered)
         {
-            return new VisitResult(earlier);
+            return answered;
         }
 
         if (!IsKnown && !firstVisit)
@@ -97,14 +97,14 @@ public sealed class VisitorGrain(
             // Someone else wrote this visitor since we read it: a duplicate activation during a
             // partition, an earlier attempt of this very visit whose answer was lost, the minted
             // id that had a row, or a repair by hand. Their write is the truth: reload, and count
-            // on top unless it already holds this visit.
+            // on top unless it already decides this visit.
             logger.LogWarning("Visitor {VisitorId} changed under us ({Reason}); reloading", this.GetPrimaryKeyString(), ex.Message);
             try
             {
                 await ReadAsync();
-                if (AlreadyCounted(requestId) is { } written)
+                if (Answered(requestId) is { } decided)
                 {
-                    return new VisitResult(written);
+                    return decided;
                 }
 
                 before = State.Copy();
@@ -113,15 +113,12 @@ public sealed class VisitorGrain(
             }
             catch (Exception retryEx)
             {
-                State = before;
-                return NotStored(retryEx);
+                return NotWritten(retryEx, before);
             }
         }
         catch (Exception ex)
         {
-            // Not durable, so not counted: memory goes back to what storage holds.
-            State = before;
-            return NotStored(ex);
+            return NotWritten(ex, before);
         }
 
         BallMetrics.Visits.Add(1, BallMetrics.ColorTag(State.Color.Name()));
@@ -166,6 +163,24 @@ public sealed class VisitorGrain(
 
     private Task WriteAsync() => storage.WriteAsync(this.GetGrainId(), _state);
 
+    /// <summary>
+    /// A write failed: memory goes back to <paramref name="before"/>. Not stored, unless the commit
+    /// went out and its answer was lost: then PostgreSQL may hold the visit, and the next visit
+    /// reads it back rather than guess.
+    /// </summary>
+    private VisitResult NotWritten(Exception ex, VisitorState before)
+    {
+        State = before;
+        if (ex is not CommitOutcomeUnknownException)
+        {
+            return NotStored(ex);
+        }
+
+        _loaded = false;
+        logger.LogWarning("Visit of {VisitorId} may or may not be stored: {Reason}", this.GetPrimaryKeyString(), ex.InnerException?.Message);
+        return VisitResult.Unconfirmed;
+    }
+
     private VisitResult NotStored(Exception ex)
     {
         // The caller answers 503 and the visitor reloads; the message is enough to see why
@@ -175,8 +190,26 @@ public sealed class VisitorGrain(
         return VisitResult.NotStored;
     }
 
-    /// <summary>The view a visit with this id was answered, when it is among the last few counted.</summary>
-    private VisitorView? AlreadyCounted(Guid requestId) => IsKnown ? State.ViewOf(requestId) : null;
+    /// <summary>
+    /// The answer for a visit this visitor's stored state already decides: the view it was shown,
+    /// when it is among the last few counted; or unconfirmed, when it began before one that has
+    /// left that list (a late attempt of a visit a retry counted elsewhere: counting it would
+    /// count it twice). Null for a visit to count now.
+    /// </summary>
+    private VisitResult? Answered(Guid requestId)
+    {
+        if (!IsKnown)
+        {
+            return null;
+        }
+
+        if (State.ViewOf(requestId) is { } view)
+        {
+            return new VisitResult(view);
+        }
+
+        return State.MayHaveCounted(requestId) ? VisitResult.Unconfirmed : null;
+    }
 
     private void CountView(DateTimeOffset now, Guid requestId, BrowserFamily? browser)
     {

@@ -42,9 +42,18 @@ public sealed class VisitorState
     public BrowserFamily? Browser { get; set; }
 
     /// <summary>
+    /// The latest time a visit began (Unix ms, read from its version 7 request id) among those
+    /// that have left <see cref="RecentRequests"/>: a visit that began no later may have been
+    /// counted and forgotten. Absent (0) until an id leaves, so most rows stay as they were.
+    /// </summary>
+    [Id(7), JsonPropertyName("w"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long ForgottenUpTo { get; set; }
+
+    /// <summary>
     /// How many request ids are kept. A retry is only ever of a visit still in flight, so this
     /// need only cover the visits one visitor makes at once (a few tabs); each id adds ~40 bytes to
-    /// the row, and the row's size is much of a write's cost.
+    /// the row, and the row's size is much of a write's cost. An id that has left is still not
+    /// counted twice: see <see cref="MayHaveCounted"/>.
     /// </summary>
     public const int RecentRequestLimit = 4;
 
@@ -68,11 +77,23 @@ public sealed class VisitorState
 
         LastSeen = now;
         RecentRequests.Add(requestId);
-        if (RecentRequests.Count > RecentRequestLimit)
+        while (RecentRequests.Count > RecentRequestLimit)
         {
-            RecentRequests.RemoveRange(0, RecentRequests.Count - RecentRequestLimit);
+            ForgottenUpTo = Math.Max(ForgottenUpTo, VisitRequestId.BeganAt(RecentRequests[0]) ?? 0);
+            RecentRequests.RemoveAt(0);
         }
     }
+
+    /// <summary>
+    /// Whether a visit that is not among <see cref="RecentRequests"/> may still have been counted:
+    /// it began no later than one that was counted and has left the list. That happens to an
+    /// attempt that arrives late (a silo froze with it in a queue, and a retry was counted
+    /// elsewhere while the visitor went on visiting). A visit every attempt of which carries the
+    /// time it began was counted, if at all, with that time, so the list's leavers cover it; a
+    /// later visit began after all of them. Ids without a time (not version 7) are not judged.
+    /// </summary>
+    public bool MayHaveCounted(Guid requestId) =>
+        VisitRequestId.BeganAt(requestId) is { } began && began <= ForgottenUpTo;
 
     /// <summary>What the visitor is shown now.</summary>
     public VisitorView View() => new(Color, ViewsOf(Color), FirstSeen);
@@ -97,6 +118,7 @@ public sealed class VisitorState
         FirstSeen = FirstSeen,
         LastSeen = LastSeen,
         RecentRequests = [.. RecentRequests],
+        ForgottenUpTo = ForgottenUpTo,
         Browser = Browser,
     };
 

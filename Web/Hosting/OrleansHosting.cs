@@ -37,8 +37,11 @@ public static class OrleansHosting
                             o.ServiceId = cluster.ServiceId;
                         })
                         .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.CallTimeout)
-                        // Learn of new and dead gateways within seconds, not the default minute.
-                        .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5))
+                        // Learn of new and dead gateways within half a second, not the default minute: a
+                        // client sends every call for one grain through one gateway, and a frozen or
+                        // cut-off gateway keeps its connection open, so the membership table is how
+                        // the client learns to stop using it.
+                        .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromMilliseconds(500))
                         .UseAdoNetClustering(o =>
                         {
                             o.Invariant = "Npgsql";

@@ -41,6 +41,12 @@ public static class VisitEndpoints
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
             var logger = loggers.CreateLogger(typeof(VisitEndpoints));
+            if (ex is VisitNotConfirmedException)
+            {
+                logger.LogWarning("Visit outcome unknown: {Error}: {Reason}", ex.InnerException?.GetType().Name, ex.InnerException?.Message ?? ex.Message);
+                return Unavailable(context, Unknown);
+            }
+
             if (DatabaseFailure.IsCauseOf(ex))
             {
                 // The grain could not even read its state, so it wrote nothing. A database outage

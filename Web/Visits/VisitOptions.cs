@@ -13,4 +13,14 @@ public sealed class VisitOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RetryDeadline { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long one attempt of a visit may take before the next is sent (same request id, so it
+    /// counts once). A visit takes milliseconds, and under a slow database well under a second; one
+    /// that takes longer went to a silo that froze or was cut off, and trying again as soon as the
+    /// cluster has declared that silo dead (about 2.5 s) is what keeps the visitor's wait short.
+    /// The abandoned attempt is not cancelled: its answer is simply not waited for.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(1);
 }

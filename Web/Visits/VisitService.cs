@@ -20,11 +20,12 @@ public sealed class VisitService(
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
     private readonly TimeSpan _deadline = options.Value.RetryDeadline;
+    private readonly TimeSpan _attemptTimeout = options.Value.AttemptTimeout;
 
     /// <summary>
     /// The page to show, or null when the grain said storage failed (not counted; the caller
-    /// answers 503). Throws when the cluster could not confirm the visit within the retry
-    /// deadline: then it may have been counted. <paramref name="userAgent"/> is read only for a
+    /// answers 503). Throws when the visit could not be confirmed (the cluster did not answer
+    /// within the retry deadline, or a commit's answer was lost): then it may have been counted. <paramref name="userAgent"/> is read only for a
     /// new visitor (their browser family is stored).
     /// </summary>
     public async Task<PageVisit?> VisitAsync(
@@ -44,6 +45,11 @@ public sealed class VisitService(
                 return null;
             }
 
+            if (returning.MayHaveCounted)
+            {
+                throw new VisitNotConfirmedException();
+            }
+
             if (returning.View is { } view)
             {
                 return new PageVisit(view.Color, view.Views, Counted: true, NewVisitorId: null);
@@ -60,20 +66,33 @@ public sealed class VisitService(
         var browser = BrowserFamilies.Of(userAgent);
         var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
         var first = await WithRetriesAsync(requestId => firstVisits.VisitAsync(id, requestId, browser), aborted);
+        if (first.MayHaveCounted)
+        {
+            throw new VisitNotConfirmedException();
+        }
+
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
 
-    /// <summary>Runs one visit, retrying transient cluster failures with the same request id, so that it counts once.</summary>
+    /// <summary>
+    /// Runs one visit, retrying transient cluster failures with the same request id, so that it
+    /// counts once. Once an attempt has failed that way it may have been counted, so a later
+    /// "storage failed" (or a database error) no longer means "not counted": the answer is then
+    /// unconfirmed.
+    /// </summary>
     private async Task<VisitResult> WithRetriesAsync(Func<Guid, Task<VisitResult>> visit, CancellationToken aborted)
     {
-        var requestId = Guid.NewGuid();
+        var requestId = VisitRequestId.New();
         var started = Stopwatch.GetTimestamp();
         var backoff = FirstBackoff;
+        var mayHaveCounted = false;
         for (var attempt = 1; ; attempt++)
         {
+            var attemptStarted = Stopwatch.GetTimestamp();
             try
             {
-                return await visit(requestId);
+                var result = await WithinAttemptTimeout(visit(requestId));
+                return result.StorageFailed && mayHaveCounted ? VisitResult.Unconfirmed : result;
             }
             catch (Exception ex) when (ClusterFaults.IsTransient(ex)
                 && !aborted.IsCancellationRequested
@@ -81,9 +100,38 @@ public sealed class VisitService(
             {
                 // Only on failures, so not on the hot path: the cluster is changing under us.
                 logger.LogDebug("Visit attempt {Attempt} failed ({Error}); retrying", attempt, ex.GetType().Name);
-                await Task.Delay(backoff, aborted);
+                mayHaveCounted = true;
+                // A quick refusal waits before the next try; an attempt that timed out has waited already.
+                var pause = backoff - Stopwatch.GetElapsedTime(attemptStarted);
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause, aborted);
+                }
+
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
+            catch (Exception ex) when (mayHaveCounted && !aborted.IsCancellationRequested)
+            {
+                throw new VisitNotConfirmedException(ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The attempt's answer, or a <see cref="TimeoutException"/> once <see cref="VisitOptions.AttemptTimeout"/>
+    /// has passed (Orleans' own timeout, <c>Orleans:CallTimeout</c>, is longer, and is checked only once a second).
+    /// </summary>
+    private async Task<VisitResult> WithinAttemptTimeout(Task<VisitResult> attempt)
+    {
+        try
+        {
+            return await attempt.WaitAsync(_attemptTimeout);
+        }
+        catch (TimeoutException) when (!attempt.IsCompleted)
+        {
+            // Abandoned, not cancelled: its late failure (Orleans' timeout) needs an observer.
+            _ = attempt.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+            throw;
         }
     }
 
