@@ -18,8 +18,7 @@ public sealed class HonestOutcomeTests(PostgresServer postgres)
     public async Task A_visit_to_a_frozen_silo_is_answered_as_unknown_and_the_next_visit_shows_the_truth()
     {
         var database = await postgres.CreateDatabaseAsync("unknown");
-        // No retries: the visit ends with its first call's timeout (3 s). (The call timeout is not
-        // shortened: silos share the setting, and their own start-up calls must not time out.)
+        // No retries: the visit ends when its first attempt times out (Visits:AttemptTimeout, 1 s).
         var quick = new Dictionary<string, string?> { ["Visits__RetryDeadline"] = "00:00:00" };
         await using var cluster = await LocalCluster.StartAsync(database, silos: 1, quick);
         using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = cluster.Site };
