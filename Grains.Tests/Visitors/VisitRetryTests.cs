@@ -105,6 +105,30 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
     }
 
     [Fact]
+    public async Task Visits_that_began_together_are_each_counted_in_any_order_while_their_callers_still_wait()
+    {
+        var database = await postgres.CreateDatabaseAsync("retryburst");
+        await using var cluster = await TestClusters.StartAsync(database, storage: storage);
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
+        var began = DateTimeOffset.UtcNow;
+        var burst = Enumerable.Range(0, 3 * VisitorState.RecentRequestLimit).Select(i => Guid.CreateVersion7(began.AddMilliseconds(i))).ToList();
+        var stillWaiting = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds();
+        await visitor.VisitAsync(firstVisit: true, VisitRequestId.New());
+
+        // Served latest first: each began before the ones already counted and forgotten.
+        var views = new List<long>();
+        foreach (var request in Enumerable.Reverse(burst))
+        {
+            views.Add((await visitor.VisitAsync(firstVisit: false, request, soleAttemptUntil: stillWaiting)).View!.Views);
+        }
+
+        Assert.Equal(Enumerable.Range(2, burst.Count).Select(v => (long)v), views);
+        // The same attempt again, once its caller may have sent another: not counted twice.
+        Assert.True((await visitor.VisitAsync(firstVisit: false, burst[^1])).MayHaveCounted);
+        Assert.Equal(burst.Count + 1, await VisitorGrainTests.StoredViewsAsync(database, visitor.GetPrimaryKeyString()));
+    }
+
+    [Fact]
     public async Task Only_the_last_few_request_ids_are_kept()
     {
         var database = await postgres.CreateDatabaseAsync("retrylimit");

@@ -27,7 +27,7 @@ public sealed class FirstVisitGrain(
     TimeProvider clock,
     ILogger<FirstVisitGrain> logger) : Grain, IFirstVisitGrain
 {
-    public async Task<VisitResult> VisitAsync(string visitorId, Guid requestId, BrowserFamily? browser = null)
+    public async Task<VisitResult> VisitAsync(string visitorId, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0)
     {
         var visitor = GrainFactory.GetGrain<IVisitorGrain>(visitorId);
         var now = clock.GetUtcNow();
@@ -40,7 +40,7 @@ public sealed class FirstVisitGrain(
         catch (InconsistentStateException)
         {
             // The row exists: an earlier attempt of this visit was stored (its answer was lost).
-            return await visitor.VisitAsync(firstVisit: false, requestId);
+            return await visitor.VisitAsync(firstVisit: false, requestId, soleAttemptUntil: soleAttemptUntil);
         }
         catch (CommitOutcomeUnknownException ex)
         {

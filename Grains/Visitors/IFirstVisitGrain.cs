@@ -13,8 +13,9 @@ public interface IFirstVisitGrain : IGrainWithIntegerKey
     /// <summary>
     /// Counts the first view of <paramref name="visitorId"/> and returns what to show, once it is
     /// durable. A retry with the same <paramref name="requestId"/> counts nothing more.
-    /// <paramref name="browser"/> is kept with the visitor for the stats' segments.
+    /// <paramref name="browser"/> is kept with the visitor for the stats' segments;
+    /// <paramref name="soleAttemptUntil"/> is as for <see cref="IVisitorGrain.VisitAsync"/>.
     /// </summary>
     [Alias("Visit")]
-    Task<VisitResult> VisitAsync(string visitorId, Guid requestId, BrowserFamily? browser = null);
+    Task<VisitResult> VisitAsync(string visitorId, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0);
 }

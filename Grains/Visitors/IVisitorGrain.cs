@@ -13,9 +13,13 @@ public interface IVisitorGrain : IGrainWithStringKey
     /// retries safe: a visit whose id was already counted answers the stored view and counts
     /// nothing, even on a new activation after the silo that counted it died. A visitor stored
     /// by this visit keeps <paramref name="browser"/> for the stats' segments.
+    /// <paramref name="requestId"/> should be made by <see cref="VisitRequestId.New"/> when the visit
+    /// begins; <paramref name="soleAttemptUntil"/> is when (Unix ms) the caller stops waiting for
+    /// this attempt and may send another, or 0 when another may already have been sent (see
+    /// <see cref="VisitorState.MayHaveCounted"/> for why it matters).
     /// </summary>
     [Alias("Visit")]
-    Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null);
+    Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0);
 
     /// <summary>
     /// Erases the visitor: their grain-state row is deleted, and with it (by the stats triggers,

@@ -45,7 +45,7 @@ public sealed class VisitorGrain(
     // A record without a first-seen time was cleared, or never written: the visitor is unknown.
     private bool IsKnown => _state.RecordExists && State.FirstSeen != default;
 
-    public async Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null)
+    public async Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0)
     {
         if (requestId == Guid.Empty)
         {
@@ -73,7 +73,7 @@ public sealed class VisitorGrain(
             }
         }
 
-        if (Answered(requestId) is { } answered)
+        if (Answered(requestId, soleAttemptUntil) is { } answered)
         {
             return answered;
         }
@@ -102,7 +102,7 @@ public sealed class VisitorGrain(
             try
             {
                 await ReadAsync();
-                if (Answered(requestId) is { } decided)
+                if (Answered(requestId, soleAttemptUntil) is { } decided)
                 {
                     return decided;
                 }
@@ -193,10 +193,17 @@ public sealed class VisitorGrain(
     /// <summary>
     /// The answer for a visit this visitor's stored state already decides: the view it was shown,
     /// when it is among the last few counted; or unconfirmed, when it began before one that has
-    /// left that list (a late attempt of a visit a retry counted elsewhere: counting it would
-    /// count it twice). Null for a visit to count now.
+    /// left that list and another attempt of it may exist (a late attempt of a visit a retry
+    /// counted elsewhere: counting it would count it twice). Null for a visit to count now.
     /// </summary>
-    private VisitResult? Answered(Guid requestId)
+    /// <remarks>
+    /// An attempt whose caller is still waiting for it (<paramref name="soleAttemptUntil"/> not yet
+    /// passed) is the visit's only one, so it was never counted: it counts even when it began before
+    /// a forgotten one, which is common when one visitor's requests arrive at once (they are served
+    /// in any order). Judged by this silo's clock against the caller's: a clock behind by more than
+    /// the attempt timeout would let a stale attempt pass, one ahead only doubts more.
+    /// </remarks>
+    private VisitResult? Answered(Guid requestId, long soleAttemptUntil)
     {
         if (!IsKnown)
         {
@@ -208,7 +215,8 @@ public sealed class VisitorGrain(
             return new VisitResult(view);
         }
 
-        return State.MayHaveCounted(requestId) ? VisitResult.Unconfirmed : null;
+        var sole = soleAttemptUntil > 0 && clock.GetUtcNow().ToUnixTimeMilliseconds() <= soleAttemptUntil;
+        return !sole && State.MayHaveCounted(requestId) ? VisitResult.Unconfirmed : null;
     }
 
     private void CountView(DateTimeOffset now, Guid requestId, BrowserFamily? browser)

@@ -90,7 +90,9 @@ public sealed class VisitorState
     /// attempt that arrives late (a silo froze with it in a queue, and a retry was counted
     /// elsewhere while the visitor went on visiting). A visit every attempt of which carries the
     /// time it began was counted, if at all, with that time, so the list's leavers cover it; a
-    /// later visit began after all of them. Ids without a time (not version 7) are not judged.
+    /// later visit began after all of them. It also holds for visits of one visitor that began
+    /// together and are served out of order; the grain counts those when the caller vouches that
+    /// no other attempt exists yet. Ids without a time (not version 7) are not judged.
     /// </summary>
     public bool MayHaveCounted(Guid requestId) =>
         VisitRequestId.BeganAt(requestId) is { } began && began <= ForgottenUpTo;

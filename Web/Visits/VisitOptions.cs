@@ -19,7 +19,9 @@ public sealed class VisitOptions
     /// counts once). A visit takes milliseconds, and under a slow database well under a second; one
     /// that takes longer went to a silo that froze or was cut off, and trying again as soon as the
     /// cluster has declared that silo dead (about 2.5 s) is what keeps the visitor's wait short.
-    /// The abandoned attempt is not cancelled: its answer is simply not waited for.
+    /// The abandoned attempt is not cancelled: its answer is simply not waited for. One visitor's
+    /// visits are served one at a time, so one cookie sending hundreds at once (no person does)
+    /// outlasts it: those are answered "unknown" rather than risk counting one twice.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(1);

@@ -39,7 +39,7 @@ public sealed class VisitService(
         if (cookieId is not null)
         {
             var visitor = grains.GetGrain<IVisitorGrain>(cookieId);
-            var returning = await WithRetriesAsync(requestId => visitor.VisitAsync(firstVisit: false, requestId), aborted);
+            var returning = await WithRetriesAsync((requestId, soleUntil) => visitor.VisitAsync(firstVisit: false, requestId, soleAttemptUntil: soleUntil), aborted);
             if (returning.StorageFailed)
             {
                 return null;
@@ -65,7 +65,7 @@ public sealed class VisitService(
         var id = VisitorId.NewId();
         var browser = BrowserFamilies.Of(userAgent);
         var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
-        var first = await WithRetriesAsync(requestId => firstVisits.VisitAsync(id, requestId, browser), aborted);
+        var first = await WithRetriesAsync((requestId, soleUntil) => firstVisits.VisitAsync(id, requestId, browser, soleUntil), aborted);
         if (first.MayHaveCounted)
         {
             throw new VisitNotConfirmedException();
@@ -78,9 +78,10 @@ public sealed class VisitService(
     /// Runs one visit, retrying transient cluster failures with the same request id, so that it
     /// counts once. Once an attempt has failed that way it may have been counted, so a later
     /// "storage failed" (or a database error) no longer means "not counted": the answer is then
-    /// unconfirmed.
+    /// unconfirmed. The first attempt tells the grain until when it is the only one (the grain
+    /// then need not doubt it); later ones cannot.
     /// </summary>
-    private async Task<VisitResult> WithRetriesAsync(Func<Guid, Task<VisitResult>> visit, CancellationToken aborted)
+    private async Task<VisitResult> WithRetriesAsync(Func<Guid, long, Task<VisitResult>> visit, CancellationToken aborted)
     {
         var requestId = VisitRequestId.New();
         var started = Stopwatch.GetTimestamp();
@@ -91,7 +92,8 @@ public sealed class VisitService(
             var attemptStarted = Stopwatch.GetTimestamp();
             try
             {
-                var result = await WithinAttemptTimeout(visit(requestId));
+                var soleUntil = attempt == 1 ? DateTimeOffset.UtcNow.Add(_attemptTimeout).ToUnixTimeMilliseconds() : 0;
+                var result = await WithinAttemptTimeout(visit(requestId, soleUntil));
                 return result.StorageFailed && mayHaveCounted ? VisitResult.Unconfirmed : result;
             }
             catch (Exception ex) when (ClusterFaults.IsTransient(ex)
