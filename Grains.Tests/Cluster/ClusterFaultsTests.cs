@@ -17,6 +17,13 @@ public sealed class ClusterFaultsTests
     }
 
     [Fact]
+    public void A_grain_the_runtime_could_not_place_or_register_while_membership_changes_is_worth_a_retry()
+    {
+        Assert.True(ClusterFaults.IsTransient(new OrleansException("Trying to register visitor/x on invalid silo: S10.0.0.1:11114:1. Known status: Dead")));
+        Assert.True(ClusterFaults.IsTransient(new OrleansException("Message expired before placement could complete for grain visitor/x.")));
+    }
+
+    [Fact]
     public void A_database_failure_is_never_retried_even_when_a_socket_error_lies_beneath()
     {
         var refused = new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused));

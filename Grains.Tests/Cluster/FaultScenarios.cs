@@ -145,6 +145,11 @@ public sealed partial class FaultScenarios(FaultCluster faults, ITestOutputHelpe
             output.WriteLine($"  slow: began {(slow.Start - faultAt).TotalSeconds:+0.0;-0.0} s after the fault, took {slow.Took.TotalMilliseconds:F0} ms, {slow.Outcome}");
         }
 
+        if (!verdict.Invariants.All(i => i.Held) || figures.Failures > 0 || !target.MetBy(figures))
+        {
+            output.WriteLine($"warnings the processes logged:\n{faults.Cluster.Warnings()}");
+        }
+
         verdict.AssertHeld();
         Assert.True(figures.Failures == 0, $"{figures.Failures} visits got neither a page nor an honest 503");
         Assert.True(target.MetBy(figures), $"target missed: {figures}");

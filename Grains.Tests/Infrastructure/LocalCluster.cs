@@ -114,6 +114,14 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string Logs() => Logs(RunDirectory);
 
+    /// <summary>The warnings and failures every process logged, for a test that failed to say why.</summary>
+    public string Warnings(int most = 60) => string.Join('\n', Directory.GetFiles(RunDirectory, "*.log")
+        .SelectMany(f => File.ReadLines(f)
+            .Where(line => line.Contains("warn:", StringComparison.Ordinal) || line.Contains("fail:", StringComparison.Ordinal))
+            .Where(line => !line.Contains("Watchdog", StringComparison.Ordinal) && !line.Contains("ServerGC", StringComparison.Ordinal))
+            .Select(line => $"{Path.GetFileNameWithoutExtension(f)}: {(line.Length > 400 ? line[..400] : line)}"))
+        .TakeLast(most));
+
     private static string Logs(string runDirectory) => string.Join('\n', Directory.GetFiles(runDirectory, "*.log")
         .Select(f => $"--- {Path.GetFileName(f)}\n{string.Join('\n', File.ReadLines(f).TakeLast(30))}"));
 

@@ -35,8 +35,8 @@ public sealed class BallClusterOptions
 
     /// <summary>
     /// How long one grain call may take before the caller gets a timeout (Orleans' default is
-    /// 30 s). Short, because a call to a silo that just died hangs until then, and the web tier
-    /// retries (safely, with the same request id) within its own deadline.
+    /// 30 s). Short, because a call to a silo that just died hangs until then. Visits do not wait
+    /// for it: the web tier gives each attempt <c>Visits:AttemptTimeout</c> and then retries.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.5", "00:05:00")]
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(3);

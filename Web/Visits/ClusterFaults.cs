@@ -6,28 +6,30 @@ namespace BallOrleans.Web.Visits;
 public static class ClusterFaults
 {
     /// <summary>
-    /// A silo died, is shutting down, or a gateway dropped: the call may or may not have run, so
-    /// a retry must be idempotent (visits carry a request id for that).
+    /// A silo died, is shutting down or joining, or a gateway dropped: the call may or may not have
+    /// run, so a retry must be idempotent (visits carry a request id for that). Never a database
+    /// failure, even one that reached us wrapped in the runtime's exception: retrying would only
+    /// make the 503 late.
     /// </summary>
     public static bool IsTransient(Exception exception)
     {
+        if (DatabaseFailure.IsCauseOf(exception))
+        {
+            return false;
+        }
+
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
             switch (ex)
             {
-                // The database refused or timed out (its inner exception is often a socket
-                // error): not the cluster's doing, and retrying would only make the 503 late.
-                case System.Data.Common.DbException:
-                    return false;
-                case SiloUnavailableException:
-                case OrleansMessageRejectionException:
-                case GatewayTooBusyException:
-                case ClientNotAvailableException:
+                // The runtime could not deliver the call or activate its grain: a silo unavailable,
+                // a rejected message, a busy gateway, placement that outlived the message, a
+                // registration refused because membership was still changing ("Trying to register
+                // ... on invalid silo", seen when a silo had just joined).
+                case OrleansException:
                 case TimeoutException:
                 case System.Net.Sockets.SocketException:
                 case Microsoft.AspNetCore.Connections.ConnectionAbortedException:
-                    return true;
-                case OrleansException when ex.GetType().Name is "ConnectionFailedException" or "SiloUnavailableException":
                     return true;
             }
         }
