@@ -25,8 +25,8 @@ public sealed class VisitService(
     /// <summary>
     /// The page to show, or null when the grain said storage failed (not counted; the caller
     /// answers 503). Throws when the visit could not be confirmed (the cluster did not answer
-    /// within the retry deadline, or a commit's answer was lost): then it may have been counted. <paramref name="userAgent"/> is read only for a
-    /// new visitor (their browser family is stored).
+    /// within the retry deadline, or a commit's answer was lost): then it may have been counted.
+    /// <paramref name="userAgent"/> is read only for a new visitor (their browser family is stored).
     /// </summary>
     public async Task<PageVisit?> VisitAsync(
         string? cookieId, bool counts, IPAddress? client, string? userAgent = null, CancellationToken aborted = default)
@@ -45,11 +45,6 @@ public sealed class VisitService(
                 return null;
             }
 
-            if (returning.MayHaveCounted)
-            {
-                throw new VisitNotConfirmedException();
-            }
-
             if (returning.View is { } view)
             {
                 return new PageVisit(view.Color, view.Views, Counted: true, NewVisitorId: null);
@@ -66,20 +61,17 @@ public sealed class VisitService(
         var browser = BrowserFamilies.Of(userAgent);
         var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
         var first = await WithRetriesAsync((requestId, soleUntil) => firstVisits.VisitAsync(id, requestId, browser, soleUntil), aborted);
-        if (first.MayHaveCounted)
-        {
-            throw new VisitNotConfirmedException();
-        }
 
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
 
     /// <summary>
     /// Runs one visit, retrying transient cluster failures with the same request id, so that it
-    /// counts once. Once an attempt has failed that way it may have been counted, so a later
-    /// "storage failed" (or a database error) no longer means "not counted": the answer is then
-    /// unconfirmed. The first attempt tells the grain until when it is the only one (the grain
-    /// then need not doubt it); later ones cannot.
+    /// counts once. Throws <see cref="VisitNotConfirmedException"/> when the grain could not
+    /// confirm it, and when an attempt that may have been counted was followed by one that failed
+    /// (a "storage failed" or a database error then no longer means "not counted"). The first
+    /// attempt tells the grain until when it is the only one (the grain then need not doubt it);
+    /// later ones cannot.
     /// </summary>
     private async Task<VisitResult> WithRetriesAsync(Func<Guid, long, Task<VisitResult>> visit, CancellationToken aborted)
     {
@@ -94,7 +86,7 @@ public sealed class VisitService(
             {
                 var soleUntil = attempt == 1 ? DateTimeOffset.UtcNow.Add(_attemptTimeout).ToUnixTimeMilliseconds() : 0;
                 var result = await WithinAttemptTimeout(visit(requestId, soleUntil));
-                return result.StorageFailed && mayHaveCounted ? VisitResult.Unconfirmed : result;
+                return result.MayHaveCounted || (result.StorageFailed && mayHaveCounted) ? throw new VisitNotConfirmedException() : result;
             }
             catch (Exception ex) when (ClusterFaults.IsTransient(ex)
                 && !aborted.IsCancellationRequested
@@ -112,7 +104,7 @@ public sealed class VisitService(
 
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
-            catch (Exception ex) when (mayHaveCounted && !aborted.IsCancellationRequested)
+            catch (Exception ex) when (mayHaveCounted && ex is not VisitNotConfirmedException && !aborted.IsCancellationRequested)
             {
                 throw new VisitNotConfirmedException(ex);
             }
