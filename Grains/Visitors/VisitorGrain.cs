@@ -200,8 +200,8 @@ public sealed class VisitorGrain(
     /// An attempt whose caller is still waiting for it (<paramref name="soleAttemptUntil"/> not yet
     /// passed) is the visit's only one, so it was never counted: it counts even when it began before
     /// a forgotten one, which is common when one visitor's requests arrive at once (they are served
-    /// in any order). Judged by this silo's clock against the caller's: a clock behind by more than
-    /// the attempt timeout would let a stale attempt pass, one ahead only doubts more.
+    /// in any order). Judged by this silo's clock against the caller's: a silo whose clock is behind
+    /// could take a stale attempt for a live one, by as long as it is behind; one ahead only doubts more.
     /// </remarks>
     private VisitResult? Answered(Guid requestId, long soleAttemptUntil)
     {
