@@ -134,7 +134,8 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
         await Task.Delay(200);
 
         Assert.False(stopping.IsCompleted, "the stop must wait for the writes it has accepted");
-        await Assert.ThrowsAsync<StorageBusyException>(() => refused);
+        var busy = await Assert.ThrowsAsync<StorageBusyException>(() => refused);
+        Assert.Contains("shutting down", busy.Message); // not "too many waiting", though 20 still are
         await blocker.DisposeAsync();
         await stopping;
         await Task.WhenAll(pending);

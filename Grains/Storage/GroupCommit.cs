@@ -35,6 +35,7 @@ internal sealed class GroupCommit<T> where T : PendingOperation
     private readonly Func<IReadOnlyList<T>, Task> _runBatch;
     private readonly ILogger _logger;
     private readonly Task[] _lanes;
+    private volatile bool _stopping;
 
     public GroupCommit(string name, int maxBatch, int lanes, int queueLimit, Func<IReadOnlyList<T>, Task> runBatch, ILogger logger)
     {
@@ -57,7 +58,8 @@ internal sealed class GroupCommit<T> where T : PendingOperation
     {
         if (!_queue.Writer.TryWrite(operation))
         {
-            operation.Fail(new StorageBusyException(_queue.Reader.Completion.IsCompleted
+            // Asked, not inferred from the channel: a stopping queue still holds what it accepted.
+            operation.Fail(new StorageBusyException(_stopping
                 ? $"{Name}: storage is shutting down"
                 : $"{Name}: too many operations waiting; try again shortly"));
         }
@@ -68,6 +70,7 @@ internal sealed class GroupCommit<T> where T : PendingOperation
     /// <summary>Refuses new work and waits until everything queued or in flight is done.</summary>
     public Task StopAsync()
     {
+        _stopping = true;
         _queue.Writer.TryComplete();
         return Task.WhenAll(_lanes);
     }
