@@ -215,8 +215,13 @@ public sealed class VisitorGrain(
             return new VisitResult(view);
         }
 
+        if (!State.MayHaveCounted(requestId))
+        {
+            return null;
+        }
+
         var sole = soleAttemptUntil > 0 && clock.GetUtcNow().ToUnixTimeMilliseconds() <= soleAttemptUntil;
-        return !sole && State.MayHaveCounted(requestId) ? VisitResult.Unconfirmed : null;
+        return sole ? null : VisitResult.Unconfirmed;
     }
 
     private void CountView(DateTimeOffset now, Guid requestId, BrowserFamily? browser)

@@ -95,7 +95,7 @@ public sealed class VisitorState
     /// no other attempt exists yet. Ids without a time (not version 7) are not judged.
     /// </summary>
     public bool MayHaveCounted(Guid requestId) =>
-        VisitRequestId.BeganAt(requestId) is { } began && began <= ForgottenUpTo;
+        ForgottenUpTo != 0 && VisitRequestId.BeganAt(requestId) is { } began && began <= ForgottenUpTo;
 
     /// <summary>What the visitor is shown now.</summary>
     public VisitorView View() => new(Color, ViewsOf(Color), FirstSeen);
