@@ -61,7 +61,6 @@ public sealed class VisitService(
         var browser = BrowserFamilies.Of(userAgent);
         var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
         var first = await WithRetriesAsync((requestId, soleUntil) => firstVisits.VisitAsync(id, requestId, browser, soleUntil), aborted);
-
         return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
     }
 
