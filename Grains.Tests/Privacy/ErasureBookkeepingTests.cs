@@ -34,7 +34,8 @@ public sealed class ErasureBookkeepingTests(PostgresServer postgres)
         await StatsBooks.DeleteAsync(database, a);
 
         Assert.Equal([(1, 0L, 0L), (3, 1L, 4L)], await DaysAsync(database, "red"));
-        Assert.Equal(4, await StoredVisitors.ScalarAsync(database, $"SELECT sum(visits) FROM ball_visits_per_minute WHERE minute = '{At(3, 9):O}'"));
+        // Minutes keep the last hour only, and an erasure leaves them alone: 2025 has none.
+        Assert.Equal(0, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visits_per_minute"));
         await StatsBooks.AssertBalancedAsync(database);
         await StatsBooks.AssertNoTraceAsync(database, a);
     }
@@ -90,7 +91,7 @@ public sealed class ErasureBookkeepingTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task History_rebuilt_from_grain_state_counts_views_on_the_last_visit_and_erases_from_there()
+    public async Task A_rebuild_puts_views_back_on_the_days_the_ledger_recorded_and_erases_from_there()
     {
         var database = await MigratedAsync("erase_rebuilt");
         var (a, b) = (VisitorId.NewId(), VisitorId.NewId());
@@ -100,8 +101,8 @@ public sealed class ErasureBookkeepingTests(PostgresServer postgres)
 
         await StoredVisitors.QueryAsync(database, $"SELECT ball_stats_rebuild('{TestClusters.ServiceId}')");
 
-        // Grain state knows first and last visits only: every view lands on the last visit's day.
-        Assert.Equal([(1, 1L, 0L), (2, 1L, 0L), (4, 0L, 8L)], await DaysAsync(database, "blue"));
+        // The visitor row keeps its ledger: A's first view stays on day 1, the rest on day 4.
+        Assert.Equal([(1, 1L, 1L), (2, 1L, 0L), (4, 0L, 7L)], await DaysAsync(database, "blue"));
         await StatsBooks.AssertBalancedAsync(database);
         await StatsBooks.DeleteAsync(database, a);
         Assert.Equal([(1, 0L, 0L), (2, 1L, 0L), (4, 0L, 2L)], await DaysAsync(database, "blue"));

@@ -18,8 +18,7 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
     public async Task Seeded_visitors_are_stored_as_their_grains_would_store_them()
     {
         var database = await postgres.CreateDatabaseAsync("seed");
-        var settings = new Dictionary<string, string?> { ["Stats:ReconcileSeconds"] = "3600" };
-        await using var cluster = await TestClusters.StartAsync(database, settings: settings);
+        await using var cluster = await TestClusters.StartAsync(database);
         var seeder = ActivatorUtilities.CreateInstance<VisitorSeeder>(cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress));
 
         await seeder.SeedAsync(TestClusters.ServiceId, 500, seed: 9);
@@ -28,7 +27,7 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
         Assert.Equal(500, stored.RedVisitors + stored.BlueVisitors);
         Assert.True(stored.RedVisitors > 150 && stored.BlueVisitors > 150, $"a lopsided seed: {stored}");
         var report = cluster.Client.GetGrain<IReportGrain>(0);
-        await report.ReconcileAsync();
+        await report.RefreshAsync();
         Assert.True(stored.Matches(await report.GetStatsAsync()));
 
         // The grains read the seeded rows as their own, and keep counting on them.
@@ -48,18 +47,17 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
     public async Task Rebuilding_the_read_model_gives_the_same_rows_and_totals()
     {
         var database = await postgres.CreateDatabaseAsync("rebuild");
-        var settings = new Dictionary<string, string?> { ["Stats:ReconcileSeconds"] = "3600" };
-        await using var cluster = await TestClusters.StartAsync(database, settings: settings);
+        await using var cluster = await TestClusters.StartAsync(database);
         var services = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress);
         await ActivatorUtilities.CreateInstance<VisitorSeeder>(services).SeedAsync(TestClusters.ServiceId, 300, seed: 10);
         await StoredVisitors.LoadAsync(cluster.Client, visitors: 50, seed: 11);
         var report = cluster.Client.GetGrain<IReportGrain>(0);
-        await report.ReconcileAsync();
+        await report.RefreshAsync();
         var rowsBefore = await StoredVisitors.ScalarTextAsync(database, ReadModelSql);
         var totalsBefore = await report.GetStatsAsync();
 
         var replayed = await services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(TestClusters.ServiceId);
-        await report.ReconcileAsync();
+        await report.RefreshAsync();
 
         Assert.Equal(350, replayed);
         Assert.Equal(rowsBefore, await StoredVisitors.ScalarTextAsync(database, ReadModelSql));
@@ -85,7 +83,10 @@ public sealed class SeedAndExportTests(PostgresServer postgres)
         // A visitor stored after the export began, sorted last: a response built in memory
         // before sending could not contain it; a streamed one, reading page by page, does.
         await StoredVisitors.QueryAsync(database,
-            "SELECT ball_stats_apply(ARRAY['late-visitor'], ARRAY['red'], ARRAY[1::bigint], ARRAY[0::bigint], ARRAY[now() + interval '1 day'], ARRAY[now() + interval '1 day'])");
+            """
+            SELECT ball_grain_state_write('late-service', 'visitor', 'late-visitor', 0, 0, convert_to(json_build_object(
+                'c', 'red', 'r', 1, 'b', 0, 'f', now() + interval '1 day', 'l', now() + interval '1 day')::text, 'UTF8'), NULL)
+            """);
 
         var ids = new HashSet<string>();
         string? line, last = null;

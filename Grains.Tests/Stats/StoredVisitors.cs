@@ -18,7 +18,9 @@ internal static class StoredVisitors
     public static Task<Sums> SumAsync(string database) => SumsAsync(database, """
         SELECT count(*) FILTER (WHERE color = 'red'), count(*) FILTER (WHERE color = 'blue'),
                coalesce(sum(red_views), 0)::bigint, coalesce(sum(blue_views), 0)::bigint
-        FROM ball_visitor_payloads
+        FROM (SELECT j->>'c' AS color, (j->>'r')::bigint AS red_views, (j->>'b')::bigint AS blue_views
+              FROM ball_grain_state, LATERAL (SELECT convert_from(payload, 'UTF8')::jsonb AS j) p
+              WHERE state_name = 'visitor' AND payload IS NOT NULL) grain_payloads
         """);
 
     private static async Task<Sums> SumsAsync(string database, string sql)

@@ -52,6 +52,49 @@ public sealed class SchemaTests(PostgresServer postgres)
         Assert.Equal(4L, await command.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task Each_migration_is_applied_once_and_recorded()
+    {
+        var database = await postgres.CreateDatabaseAsync("versions");
+        await MigrateAsync(database);
+        await MigrateAsync(database);
+
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        await using var command = dataSource.CreateCommand("SELECT string_agg(version || ' ' || name, ';' ORDER BY version) FROM ball_schema_version");
+        Assert.Equal(
+            string.Join(';', SchemaMigrator.Migrations.Select(m => $"{m.Version} {m.Name}")),
+            await command.ExecuteScalarAsync());
+        Assert.Equal([1, 2, 3, 4], SchemaMigrator.Migrations.Take(4).Select(m => m.Version));
+    }
+
+    [Fact]
+    public async Task A_start_with_nothing_to_apply_does_not_wait_for_an_open_visit_transaction()
+    {
+        var database = await postgres.CreateDatabaseAsync("nolock");
+        await MigrateAsync(database);
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        await using (var insert = dataSource.CreateCommand(
+            "INSERT INTO ball_grain_state (service_id, state_name, grain_key, key_n0, key_n1, payload, version) VALUES ('s', 'other', 'k', 0, 0, NULL, 1)"))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        // A visit's transaction, open: it holds ROW EXCLUSIVE on ball_grain_state (and a row
+        // lock), which CREATE INDEX IF NOT EXISTS or ALTER TABLE would have to wait for.
+        await using var visit = await dataSource.OpenConnectionAsync();
+        await using var transaction = await visit.BeginTransactionAsync();
+        await using (var update = new NpgsqlCommand("UPDATE ball_grain_state SET version = version + 1 WHERE grain_key = 'k'", visit, transaction))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        // Were the migration to wait on a lock, it would wait for this transaction: forever.
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var migrating = NpgsqlDataSource.Create(database);
+        await new SchemaMigrator(migrating, NullLogger<SchemaMigrator>.Instance).MigrateAsync(patience.Token);
+        await transaction.RollbackAsync();
+    }
+
     private static async Task MigrateAsync(string connectionString)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);

@@ -42,6 +42,9 @@ public static class BallMetrics
         Meter.CreateCounter<long>("ball.visitors.limited", unit: "{visitor}", description: "New visitors shown a ball but not stored (rate limit)");
 
     /// <summary>Operations carried by one batch of the grouped visitor storage, tagged <c>operation</c> (read or write).</summary>
+    public static readonly Counter<long> StorageRetries =
+        Meter.CreateCounter<long>("ball.storage.retries", unit: "{batch}", description: "Visitor write batches sent again after PostgreSQL rolled them back (deadlock, serialization failure)");
+
     public static readonly Histogram<int> StorageBatchSize =
         Meter.CreateHistogram<int>("ball.storage.batch.size", unit: "{operation}", description: "Visitor reads or writes per storage batch");
 

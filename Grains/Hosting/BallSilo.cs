@@ -109,6 +109,7 @@ public static class BallSilo
     {
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(PostgresConnection.Resolve(configuration)).Build());
         services.TryAddSingleton<SchemaMigrator>();
+        services.TryAddSingleton<VisitorPseudonymKey>();
         return services;
     }
 }

@@ -5,8 +5,8 @@ namespace BallOrleans.Grains.Privacy;
 
 /// <summary>
 /// Erases visitors not seen for <see cref="RetentionOptions.Days"/> days: at activation and then
-/// every <see cref="RetentionOptions.IntervalHours"/>, in batches of
-/// <see cref="RetentionOptions.BatchSize"/>, each its own transaction. The rows go as in a forget
+/// every <see cref="RetentionOptions.IntervalHours"/>: one scan finds them, then they go in batches
+/// of <see cref="RetentionOptions.BatchSize"/>, each its own transaction. The rows go as in a forget
 /// (<see cref="VisitorEraser"/>), so the stats lose the same things. Erasing twice is harmless,
 /// so a new activation (its silo died) simply runs again.
 /// </summary>
@@ -36,14 +36,12 @@ public sealed class RetentionGrain(
         }
 
         var cutoff = clock.GetUtcNow() - TimeSpan.FromDays(o.Days);
+        var expired = await eraser.NotSeenSinceAsync(cutoff);
         long erased = 0;
-        int batch;
-        do
+        foreach (var batch in expired.Chunk(o.BatchSize))
         {
-            batch = await eraser.EraseNotSeenSinceAsync(cutoff, o.BatchSize);
-            erased += batch;
+            erased += await eraser.EraseAsync(batch, notSeenSince: cutoff);
         }
-        while (batch == o.BatchSize);
 
         if (erased > 0)
         {

@@ -1,5 +1,4 @@
 using BallOrleans.Grains.Hosting;
-using BallOrleans.Grains.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -7,37 +6,62 @@ using Orleans.Configuration;
 namespace BallOrleans.Grains.Privacy;
 
 /// <summary>
-/// Deletes visitors' grain-state rows with plain SQL, the same in both storage modes (the grouped
-/// storage and the ADO.NET provider keep the same rows). The stats triggers erase everything
-/// derived from a row in the same transaction.
+/// Erases visitors, the same in both storage modes: <c>ball_visitors_erase</c> deletes their rows
+/// and takes them out of the totals and days in the same transaction (Storage/Functions/visitors.sql).
 /// </summary>
 public sealed class VisitorEraser(NpgsqlDataSource dataSource, IOptions<ClusterOptions> cluster)
 {
-    private static readonly string ForgetSql = SqlQueries.Load("forget_visitor.sql");
-    private static readonly string ExpiredSql = SqlQueries.Load("erase_expired_visitors.sql");
+    private const string EraseSql = "SELECT erased_key FROM ball_visitors_erase($1, $2, $3, $4)";
+
+    // No index covers last_seen (a visit changes it, and an index would stop the update being
+    // HOT): retention finds the expired visitors with one scan per run, which runs daily.
+    private const string ExpiredSql = """
+        SELECT grain_key FROM ball_grain_state
+        WHERE pid IS NOT NULL AND last_seen < $2 AND service_id = $1 AND state_name = 'visitor'
+        """;
 
     /// <summary>Deletes one visitor's row; false when there was none.</summary>
-    public async Task<bool> EraseAsync(string visitorId, CancellationToken cancellationToken = default)
+    public async Task<bool> EraseAsync(string visitorId, CancellationToken cancellationToken = default) =>
+        await EraseAsync([visitorId], notSeenSince: null, cancellationToken) == 1;
+
+    /// <summary>The ids of every visitor not seen since <paramref name="cutoff"/>, for <see cref="EraseAsync(IReadOnlyList{string}, DateTimeOffset?, CancellationToken)"/>.</summary>
+    public async Task<List<string>> NotSeenSinceAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(ForgetSql);
-        command.Parameters.Add(new() { Value = visitorId });
-        command.Parameters.Add(new() { Value = StorageNames.VisitorState });
+        await using var command = dataSource.CreateCommand(ExpiredSql);
+        command.CommandTimeout = 0;  // one scan of every visitor; a daily job, not a request
         command.Parameters.Add(new() { Value = cluster.Value.ServiceId });
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        command.Parameters.Add(new() { Value = cutoff.UtcDateTime });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
     }
 
     /// <summary>
-    /// Deletes up to <paramref name="limit"/> visitors neither written nor seen since
-    /// <paramref name="cutoff"/>, in one transaction; returns how many.
+    /// Deletes the visitors <paramref name="visitorIds"/> in one transaction; with
+    /// <paramref name="notSeenSince"/>, only those still not seen since (a visit meanwhile keeps
+    /// them). Returns how many were erased.
     /// </summary>
-    public async Task<int> EraseNotSeenSinceAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default)
+    public async Task<int> EraseAsync(IReadOnlyList<string> visitorIds, DateTimeOffset? notSeenSince, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(ExpiredSql);
-        // A batch of a thousand erasures takes about a second of the database's time.
+        await using var command = dataSource.CreateCommand(EraseSql);
+        // A batch of a thousand erasures takes well under a second of the database's time.
         command.CommandTimeout = 120;
         command.Parameters.Add(new() { Value = cluster.Value.ServiceId });
-        command.Parameters.Add(new() { Value = cutoff.UtcDateTime });
-        command.Parameters.Add(new() { Value = limit });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.Add(new() { Value = StorageNames.VisitorState });
+        command.Parameters.Add(new() { Value = visitorIds.ToArray() });
+        command.Parameters.Add(new() { Value = (object?)notSeenSince?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var erased = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            erased++;
+        }
+
+        return erased;
     }
 }

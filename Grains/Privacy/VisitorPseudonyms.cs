@@ -1,4 +1,3 @@
-using BallOrleans.Grains.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -11,14 +10,17 @@ public sealed class VisitorPseudonyms(NpgsqlDataSource dataSource, IOptions<Clus
     /// <summary>The length of a pseudonymous id, in bytes (32 hex digits).</summary>
     public const int Length = 16;
 
-    private static readonly string FindSql = SqlQueries.Load("find_visitor_by_pid.sql");
+    // An index probe: pid is stored in the visitor's row (set once, so it costs no HOT update).
+    private const string FindSql = """
+        SELECT grain_key FROM ball_grain_state
+        WHERE pid = $1 AND service_id = $2 AND state_name = 'visitor' AND color IS NOT NULL
+        LIMIT 1
+        """;
 
     /// <summary>The visitor id (grain key) whose pseudonym is <paramref name="pid"/>, or null when there is none.</summary>
     public async Task<string?> FindVisitorAsync(byte[] pid, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(FindSql);
-        // Usually a handful of rows; a whole table of visitors when the quick look misses.
-        command.CommandTimeout = 120;
         command.Parameters.Add(new() { Value = pid });
         command.Parameters.Add(new() { Value = cluster.Value.ServiceId });
         return await command.ExecuteScalarAsync(cancellationToken) as string;

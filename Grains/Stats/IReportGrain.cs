@@ -10,7 +10,7 @@ public interface IReportGrain : IGrainWithIntegerKey
     [Alias("GetStats"), AlwaysInterleave]
     Task<StatsSnapshot> GetStatsAsync();
 
-    /// <summary>Heals the read model from grain state written since the watermark; returns the rows it corrected.</summary>
-    [Alias("Reconcile")]
-    Task<int> ReconcileAsync();
+    /// <summary>Reads the totals back now rather than at the next tick (after a seed or a rebuild).</summary>
+    [Alias("Refresh")]
+    Task<StatsSnapshot> RefreshAsync();
 }

@@ -1,73 +1,50 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// The one aggregate of every visitor. The read model, its totals and the visits per minute are
-/// written by PostgreSQL triggers in the same transaction as each visit (004_stats_triggers.sql);
-/// this grain only reads the summed totals back, once per <see cref="StatsOptions.RefreshInterval"/>,
-/// and answers the stats view from memory. A slower timer runs the safety-net reconciliation.
+/// The one aggregate of every visitor. The totals, days and visits per minute are written in the
+/// same transaction as each visit (<c>ball_stats_apply</c>, Storage/Functions/visitors.sql); this
+/// grain only reads the summed totals back, once per <see cref="StatsOptions.RefreshInterval"/>,
+/// and answers the stats view from memory. Once a minute it prunes the minutes nobody reads.
 /// </summary>
-public sealed class ReportGrain(
-    StatsStore store,
-    ReadModelFromGrainState healer,
-    IOptions<StatsOptions> options,
-    IOptions<ClusterOptions> cluster,
-    ILogger<ReportGrain> logger) : Grain, IReportGrain
+public sealed class ReportGrain(StatsStore store, IOptions<StatsOptions> options, TimeProvider clock, ILogger<ReportGrain> logger)
+    : Grain, IReportGrain
 {
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
+
     private StatsSnapshot? _snapshot;
+    private DateTimeOffset _pruned;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _snapshot = await store.LoadSnapshotAsync(cancellationToken);
         var o = options.Value;
-        this.RegisterGrainTimer(RefreshAsync, new GrainTimerCreationOptions(o.RefreshInterval, o.RefreshInterval) { KeepAlive = true });
-        // Reconcile at once: an activation after a crash or a restore is when something may be missing.
-        this.RegisterGrainTimer(ReconcileOnTimerAsync, new GrainTimerCreationOptions(TimeSpan.Zero, o.ReconcileInterval) { KeepAlive = true });
+        this.RegisterGrainTimer(RefreshOnTimerAsync, new GrainTimerCreationOptions(o.RefreshInterval, o.RefreshInterval) { KeepAlive = true });
     }
 
     public async Task<StatsSnapshot> GetStatsAsync() =>
         _snapshot ??= await store.LoadSnapshotAsync();
 
-    public async Task<int> ReconcileAsync()
-    {
-        var healed = await healer.ReconcileAsync(cluster.Value.ServiceId);
-        if (healed > 0)
-        {
-            // The triggers keep the read model in step with every write, so this should stay at
-            // zero: a correction means grain state was written with the triggers off (a restore,
-            // replication) or the read model was edited by hand.
-            logger.LogWarning("Stats reconciliation corrected {Rows} visitor rows from grain state", healed);
-        }
-
+    public async Task<StatsSnapshot> RefreshAsync() =>
         _snapshot = await store.LoadSnapshotAsync();
-        return healed;
-    }
 
-    private async Task RefreshAsync(CancellationToken cancellationToken)
+    private async Task RefreshOnTimerAsync(CancellationToken cancellationToken)
     {
         try
         {
             _snapshot = await store.LoadSnapshotAsync(cancellationToken);
+            if (clock.GetUtcNow() - _pruned >= PruneInterval)
+            {
+                await store.PruneMinutesAsync(cancellationToken);
+                _pruned = clock.GetUtcNow();
+            }
         }
         catch (Exception ex)
         {
             // The last snapshot stays in use; its AsOf tells readers how old it is.
             logger.LogWarning("Stats refresh failed; retrying on the next tick: {Reason}", ex.Message);
-        }
-    }
-
-    private async Task ReconcileOnTimerAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await ReconcileAsync();
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning("Stats reconciliation failed; retrying on the next tick: {Reason}", ex.Message);
         }
     }
 }

@@ -11,17 +11,6 @@ public sealed class StatsOptions
     [Range(50, 60_000)]
     public int RefreshMilliseconds { get; set; } = 500;
 
-    /// <summary>
-    /// How often the report re-reads recently written grain state to heal the read model: a
-    /// safety net (the triggers keep it exact), so rarely.
-    /// </summary>
-    [Range(1, 86_400)]
-    public int ReconcileSeconds { get; set; } = 300;
-
-    /// <summary>How far back each reconciliation re-reads, for writes that committed late.</summary>
-    [Range(1, 3600)]
-    public int ReconcileLagSeconds { get; set; } = 5;
-
     /// <summary>How long a web process reuses one stats snapshot.</summary>
     [Range(0, 60_000)]
     public int SnapshotCacheMilliseconds { get; set; } = 500;
@@ -34,8 +23,4 @@ public sealed class StatsOptions
     public int RangeCacheMilliseconds { get; set; } = 10_000;
 
     public TimeSpan RefreshInterval => TimeSpan.FromMilliseconds(RefreshMilliseconds);
-
-    public TimeSpan ReconcileInterval => TimeSpan.FromSeconds(ReconcileSeconds);
-
-    public TimeSpan ReconcileLag => TimeSpan.FromSeconds(ReconcileLagSeconds);
 }

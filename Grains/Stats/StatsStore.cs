@@ -15,6 +15,13 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
         WHERE minute >= $1 GROUP BY minute, color ORDER BY minute, color
         """;
 
+    /// <summary>Deletes the minutes older than the hour the snapshot shows; returns how many rows went.</summary>
+    public async Task<long> PruneMinutesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT ball_stats_prune_minutes()");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken) ?? 0L);
+    }
+
     public async Task<StatsSnapshot> LoadSnapshotAsync(CancellationToken cancellationToken = default)
     {
         var asOf = clock.GetUtcNow();

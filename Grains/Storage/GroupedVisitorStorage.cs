@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Privacy;
+using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,25 +15,29 @@ namespace BallOrleans.Grains.Storage;
 /// <summary>
 /// The visitors' grain storage in grouped mode: reads and writes join batches (<see cref="GroupCommit{T}"/>),
 /// so one statement and one commit serve every visit waiting at that moment. Rows, payloads and
-/// ETags are exactly those of the ADO.NET provider on our schema (001_grain_storage.sql).
+/// ETags are exactly those of the ADO.NET provider on our schema; the typed figures beside the
+/// payload are what the stats read (Storage/Functions/visitors.sql).
 /// </summary>
 internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    private static readonly string ReadSql = SqlQueries.Load("read_visitors.sql");
-    private static readonly string WriteSql = SqlQueries.Load("write_visitors.sql");
-    private static readonly string ClearSql = SqlQueries.Load("clear_visitor.sql");
+    private const string ReadSql = "SELECT grain_key, payload, version FROM ball_visitors_read($1, $2, $3)";
+    private const string WriteSql =
+        "SELECT written_key, new_version FROM ball_visitors_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    private const string ClearSql = "SELECT ball_visitors_clear($1, $2, $3, $4)";
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly VisitorPseudonymKey _pseudonyms;
     private readonly IGrainStorageSerializer _serializer;
     private readonly string _serviceId;
     private readonly GroupCommit<PendingRead> _reads;
     private readonly GroupCommit<PendingWrite> _writes;
 
     public GroupedVisitorStorage(
-        NpgsqlDataSource dataSource, IGrainStorageSerializer serializer, IOptions<VisitorStorageOptions> options,
-        IOptions<ClusterOptions> cluster, ILogger<GroupedVisitorStorage> logger)
+        NpgsqlDataSource dataSource, VisitorPseudonymKey pseudonyms, IGrainStorageSerializer serializer,
+        IOptions<VisitorStorageOptions> options, IOptions<ClusterOptions> cluster, ILogger<GroupedVisitorStorage> logger)
     {
         _dataSource = dataSource;
+        _pseudonyms = pseudonyms;
         _serializer = serializer;
         _serviceId = cluster.Value.ServiceId;
         var o = options.Value;
@@ -50,7 +57,11 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var write = new PendingWrite(KeyOf(stateName, grainId), _serializer.Serialize(grainState.State).ToArray(), VersionOf(grainState.ETag));
+        var key = KeyOf(stateName, grainId);
+        var state = grainState.State as VisitorState
+            ?? throw new ArgumentException($"this storage keeps only {nameof(VisitorState)}, not {typeof(T).Name}", nameof(grainState));
+        var write = new PendingWrite(
+            key, _serializer.Serialize(grainState.State).ToArray(), VersionOf(grainState.ETag), state, await _pseudonyms.PidOfAsync(key));
         await _writes.EnqueueAsync(write);
         grainState.ETag = write.NewVersion.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
@@ -60,10 +71,10 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
     {
         // Rare (forgetting a visitor), so one statement of its own rather than a batch.
         await using var command = _dataSource.CreateCommand(ClearSql);
-        command.Parameters.Add(new() { Value = KeyOf(stateName, grainId) });
-        command.Parameters.Add(new() { Value = StorageNames.VisitorState });
         command.Parameters.Add(new() { Value = _serviceId });
-        command.Parameters.Add(new() { Value = (object?)VersionOf(grainState.ETag) ?? DBNull.Value });
+        command.Parameters.Add(new() { Value = StorageNames.VisitorState });
+        command.Parameters.Add(new() { Value = KeyOf(stateName, grainId) });
+        command.Parameters.Add(new() { Value = (object?)VersionOf(grainState.ETag) ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
         var version = await command.ExecuteScalarAsync() as int?
             ?? throw Stale(grainState.ETag);
         grainState.ETag = version.ToString(CultureInfo.InvariantCulture);
@@ -85,9 +96,9 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         var rows = new Dictionary<string, (byte[]? Payload, int Version)>(keys.Length, StringComparer.Ordinal);
         await using (var command = _dataSource.CreateCommand(ReadSql))
         {
-            command.Parameters.Add(new() { Value = keys });
-            command.Parameters.Add(new() { Value = StorageNames.VisitorState });
             command.Parameters.Add(new() { Value = _serviceId });
+            command.Parameters.Add(new() { Value = StorageNames.VisitorState });
+            command.Parameters.Add(new() { Value = keys });
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -112,7 +123,7 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         // One write per row and statement. Two writers of one visitor in one batch (duplicate
         // activations) expect the same version at best, so at most one of them could win: the
         // first goes, the others are stale, as they would be one batch later.
-        var sent = new Dictionary<string, PendingWrite>(batch.Count, StringComparer.Ordinal);
+        var sent = new SortedDictionary<string, PendingWrite>(StringComparer.Ordinal);
         foreach (var write in batch)
         {
             if (!sent.TryAdd(write.Key, write))
@@ -121,43 +132,23 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
             }
         }
 
-        var written = new Dictionary<string, int>(sent.Count, StringComparer.Ordinal);
-        await using (var connection = await _dataSource.OpenConnectionAsync())
+        // Sorted by key (ordinal, as the C collation sorts): the order every writer locks rows in,
+        // so two batches never wait on each other in a cycle. Should PostgreSQL roll one back all
+        // the same (a deadlock or a serialization failure), nothing of it committed and every
+        // row is version-checked: sending it again is safe, once.
+        var rows = sent.Values.ToArray();
+        Dictionary<string, int> written;
+        try
         {
-            // One statement in its own (implicit) transaction, so one round trip: PostgreSQL
-            // commits it as soon as it has run, whatever this process does next. With an explicit
-            // BEGIN ... COMMIT, a silo that froze between the statement and its COMMIT held these
-            // rows' locks until it woke, and every other silo's write of those visitors waited
-            // behind it (measured: a 15 s freeze stalled them 15 s).
-            await using var command = new NpgsqlCommand(WriteSql, connection);
-            command.Parameters.Add(new() { Value = sent.Keys.ToArray() });
-            command.Parameters.Add(new() { Value = sent.Values.Select(w => w.Payload).ToArray() });
-            command.Parameters.Add(new() { Value = sent.Values.Select(w => w.ExpectedVersion).ToArray() });
-            command.Parameters.Add(new() { Value = StorageNames.VisitorState });
-            command.Parameters.Add(new() { Value = _serviceId });
-            try
-            {
-                // The rows come back before the commit; the reader's end waits for PostgreSQL's
-                // ReadyForQuery, which follows the commit (or an error, such as a deferred
-                // trigger's, if it failed). No write reports success before that.
-                await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync())
-                {
-                    written[reader.GetString(0)] = reader.GetInt32(1);
-                }
-
-                while (await reader.NextResultAsync())
-                {
-                }
-            }
-            catch (Exception ex) when (CommitOutcomeUnknownException.Leaves(ex))
-            {
-                // The statement went out; whether it committed is PostgreSQL's to know.
-                throw new CommitOutcomeUnknownException(ex);
-            }
+            written = await WriteRowsAsync(rows);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+        {
+            BallMetrics.StorageRetries.Add(1);
+            written = await WriteRowsAsync(rows);
         }
 
-        foreach (var write in sent.Values)
+        foreach (var write in rows)
         {
             if (written.TryGetValue(write.Key, out var version))
             {
@@ -170,6 +161,56 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
             }
         }
     }
+
+    private async Task<Dictionary<string, int>> WriteRowsAsync(PendingWrite[] rows)
+    {
+        var written = new Dictionary<string, int>(rows.Length, StringComparer.Ordinal);
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        // One statement in its own (implicit) transaction, so one round trip: PostgreSQL commits
+        // it as soon as it has run, whatever this process does next. With an explicit BEGIN ...
+        // COMMIT, a silo that froze between the statement and its COMMIT held these rows' locks
+        // until it woke, and every other silo's write of those visitors waited behind it
+        // (measured: a 15 s freeze stalled them 15 s).
+        await using var command = new NpgsqlCommand(WriteSql, connection);
+        command.Parameters.Add(new() { Value = _serviceId });
+        command.Parameters.Add(new() { Value = StorageNames.VisitorState });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.Key).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.Payload).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.ExpectedVersion).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.Pid).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.State.Color).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.State.RedViews).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.State.BlueViews).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.State.FirstSeen).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.State.LastSeen).ToArray() });
+        command.Parameters.Add(new() { Value = rows.Select(w => w.State.Browser).ToArray() });
+        try
+        {
+            // The rows come back before the commit; the reader's end waits for PostgreSQL's
+            // ReadyForQuery, which follows the commit (or an error, if it failed). No write
+            // reports success before that.
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                written[reader.GetString(0)] = reader.GetInt32(1);
+            }
+
+            while (await reader.NextResultAsync())
+            {
+            }
+        }
+        catch (Exception ex) when (CommitOutcomeUnknownException.Leaves(ex))
+        {
+            // The statement went out; whether it committed is PostgreSQL's to know.
+            throw new CommitOutcomeUnknownException(ex);
+        }
+
+        return written;
+    }
+
+    /// <summary>The browser family as the payload names it (its JSON name), or null.</summary>
+    private static string? BrowserName(BrowserFamily? browser) =>
+        browser is { } family ? JsonSerializer.Serialize(family).Trim('"') : null;
 
     private static string KeyOf(string stateName, GrainId grainId)
     {
@@ -196,14 +237,22 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         public int? Version { get; set; }
     }
 
-    private sealed class PendingWrite(string key, byte[] payload, int? expectedVersion) : PendingOperation
+    private sealed class PendingWrite(string key, byte[] payload, int? expectedVersion, VisitorState state, byte[] pid) : PendingOperation
     {
         public string Key { get; } = key;
 
         public byte[] Payload { get; } = payload;
 
+        /// <summary>The figures written, typed beside the payload; taken now, as the payload was.</summary>
+        public VisitorFigures State { get; } = new(
+            state.Color.Name(), state.RedViews, state.BlueViews, state.FirstSeen.UtcDateTime, state.LastSeen.UtcDateTime, BrowserName(state.Browser));
+
+        public byte[] Pid { get; } = pid;
+
         public int? ExpectedVersion { get; } = expectedVersion;
 
         public int NewVersion { get; set; }
     }
+
+    private sealed record VisitorFigures(string Color, long RedViews, long BlueViews, DateTime FirstSeen, DateTime LastSeen, string? Browser);
 }

@@ -2,20 +2,17 @@ using System.Reflection;
 
 namespace BallOrleans.Grains.Storage;
 
-/// <summary>The SQL files embedded in this assembly: <c>Storage/Queries/*.sql</c> and <c>Storage/Migrations/*.sql</c>.</summary>
+/// <summary>The SQL files embedded in this assembly: <c>Storage/Migrations</c> and <c>Storage/Functions</c>.</summary>
 internal static class SqlQueries
 {
     private static readonly Assembly Assembly = typeof(SqlQueries).Assembly;
 
-    /// <summary>The text of <c>Storage/Queries/<paramref name="name"/></c>.</summary>
-    public static string Load(string name) => Read($"Queries/{name}");
-
-    /// <summary>Every migration, in name order.</summary>
-    public static IReadOnlyList<(string Name, string Sql)> Migrations() =>
+    /// <summary>Every embedded file under <paramref name="folder"/> (e.g. <c>Migrations/</c>), in name order.</summary>
+    public static IReadOnlyList<(string Name, string Sql)> Embedded(string folder) =>
         Assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith("Migrations/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Where(n => n.StartsWith(folder, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .Select(n => (n["Migrations/".Length..], Read(n)))
+            .Select(n => (n[folder.Length..], Read(n)))
             .ToList();
 
     private static string Read(string resource)

@@ -1,22 +1,22 @@
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Visitors;
 using Npgsql;
-using NpgsqlTypes;
 using Orleans.Storage;
 
 namespace BallOrleans.Web.Stats;
 
 /// <summary>
 /// Bulk-creates realistic visitors for demos and benchmarks, without a grain call per visitor:
-/// grain-state rows exactly as <c>VisitorGrain</c> would store them (same key columns, same
-/// serializer, version 1), copied in with COPY. The triggers on grain state fill the read model,
-/// totals and visits per minute from each COPY, as they do for visits.
+/// rows exactly as <c>VisitorGrain</c> would store them (same key columns, same serializer,
+/// version 1), written by the same function as visits (<c>ball_visitors_write</c>), so the stats
+/// count them as they count visitors.
 /// </summary>
 public sealed class VisitorSeeder(
-    NpgsqlDataSource dataSource, ColorAssignment assignment, SystemTextJsonGrainStorageSerializer serializer, TimeProvider clock)
+    NpgsqlDataSource dataSource, ColorAssignment assignment, SystemTextJsonGrainStorageSerializer serializer,
+    VisitorPseudonymKey pseudonyms, TimeProvider clock)
 {
-    private const int RowsPerCopy = 50_000;
-    private const string CopySql =
-        "COPY ball_grain_state (service_id, state_name, grain_key, key_n0, key_n1, payload, version) FROM STDIN (FORMAT BINARY)";
+    private const int RowsPerWrite = 5_000;
+    private const string WriteSql = "SELECT count(*) FROM ball_visitors_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
     /// <summary>Writes <paramref name="visitors"/> new visitors; progress reports (phase, done, total).</summary>
     public async Task SeedAsync(string serviceId, int visitors, int seed, IProgress<(string Phase, long Done, long Total)>? progress = null,
@@ -24,31 +24,29 @@ public sealed class VisitorSeeder(
     {
         var random = new Random(seed);
         var now = clock.GetUtcNow();
+        var key = await pseudonyms.KeyAsync();
         for (var written = 0; written < visitors;)
         {
-            var rows = Math.Min(RowsPerCopy, visitors - written);
-            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-            await using (var copy = await connection.BeginBinaryImportAsync(CopySql, cancellationToken))
-            {
-                for (var i = 0; i < rows; i++)
-                {
-                    var id = VisitorId.NewId();
-                    var payload = serializer.Serialize(NewVisitor(id, random, now)).ToArray();
-                    await copy.StartRowAsync(cancellationToken);
-                    await copy.WriteAsync(serviceId, NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync("visitor", NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(id, NpgsqlDbType.Text, cancellationToken);
-                    // String-keyed grains: the provider stores both integer key halves as 0.
-                    await copy.WriteAsync(0L, NpgsqlDbType.Bigint, cancellationToken);
-                    await copy.WriteAsync(0L, NpgsqlDbType.Bigint, cancellationToken);
-                    await copy.WriteAsync(payload, NpgsqlDbType.Bytea, cancellationToken);
-                    await copy.WriteAsync(1, NpgsqlDbType.Integer, cancellationToken);
-                }
-
-                await copy.CompleteAsync(cancellationToken);
-            }
-
-            written += rows;
+            var rows = Enumerable.Range(0, Math.Min(RowsPerWrite, visitors - written))
+                .Select(_ => VisitorId.NewId())
+                .Order(StringComparer.Ordinal)  // the lock order of every visitor write
+                .Select(id => (Id: id, State: NewVisitor(id, random, now)))
+                .ToArray();
+            await using var command = dataSource.CreateCommand(WriteSql);
+            command.Parameters.Add(new() { Value = serviceId });
+            command.Parameters.Add(new() { Value = Grains.Hosting.StorageNames.VisitorState });
+            command.Parameters.Add(new() { Value = rows.Select(r => r.Id).ToArray() });
+            command.Parameters.Add(new() { Value = rows.Select(r => serializer.Serialize(r.State).ToArray()).ToArray() });
+            command.Parameters.Add(new() { Value = new int?[rows.Length] });
+            command.Parameters.Add(new() { Value = rows.Select(r => VisitorPseudonymKey.Pid(key, r.Id)).ToArray() });
+            command.Parameters.Add(new() { Value = rows.Select(r => r.State.Color.Name()).ToArray() });
+            command.Parameters.Add(new() { Value = rows.Select(r => r.State.RedViews).ToArray() });
+            command.Parameters.Add(new() { Value = rows.Select(r => r.State.BlueViews).ToArray() });
+            command.Parameters.Add(new() { Value = rows.Select(r => r.State.FirstSeen.UtcDateTime).ToArray() });
+            command.Parameters.Add(new() { Value = rows.Select(r => r.State.LastSeen.UtcDateTime).ToArray() });
+            command.Parameters.Add(new() { Value = new string?[rows.Length] });
+            await command.ExecuteScalarAsync(cancellationToken);
+            written += rows.Length;
             progress?.Report(("visitors", written, visitors));
         }
     }

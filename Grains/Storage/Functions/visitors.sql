@@ -1,0 +1,370 @@
+-- Visitors: the functions that write visitor rows (grain state and read model in one row, 004)
+-- and keep the stats in the same transaction. Re-run whenever this file changes.
+--
+-- Every function that touches ball_grain_state runs with one plan per connection
+-- (force_generic_plan) and with sequential, bitmap, hash and merge scans and joins priced out:
+-- the plan left is one index probe per row, whether the table is empty or holds millions, and
+-- whenever statistics were last gathered. Rows are locked in key order (callers pass keys
+-- sorted, the probes follow the input), then totals, days and minutes, each in key order.
+
+-- The pseudonymous id of a visitor: the first 16 bytes of HMAC-SHA256(key, visitor id), as
+-- Grains/Stats/VisitorPseudonym.cs computes it. Written without FROM so the planner inlines it.
+CREATE OR REPLACE FUNCTION ball_visitor_pid(inner_pad bytea, outer_pad bytea, visitor_id text) RETURNS bytea
+LANGUAGE sql STABLE PARALLEL SAFE AS $f$
+    SELECT substr(sha256(outer_pad || sha256(inner_pad || convert_to(visitor_id, 'UTF8'))), 1, 16)
+$f$;
+
+-- The shard a transaction adds to: one per server process, so concurrent batches rarely share
+-- an aggregate row. Readers sum the shards.
+CREATE OR REPLACE FUNCTION ball_stats_shard() RETURNS smallint
+LANGUAGE sql STABLE AS $f$ SELECT (pg_backend_pid() % 16)::smallint $f$;
+
+-- The UTC day of a moment: the unit of the daily series and of the ledger.
+CREATE OR REPLACE FUNCTION ball_day(t timestamptz) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT (t AT TIME ZONE 'UTC')::date $f$;
+
+-- A visitor's ledger after a visit at new_last_seen: a visit on another day than the last one
+-- closes that day, with the views counted up to it.
+CREATE OR REPLACE FUNCTION ball_ledger_after(
+    ledger integer[], last_seen timestamptz, red bigint, blue bigint, new_last_seen timestamptz) RETURNS integer[]
+LANGUAGE sql IMMUTABLE AS $f$
+    SELECT CASE WHEN last_seen IS NULL OR ball_day(new_last_seen) = ball_day(last_seen) THEN ledger
+                ELSE coalesce(ledger, '{}') || ARRAY[ball_day(last_seen) - DATE '1970-01-01', red::integer, blue::integer] END
+$f$;
+
+-- Where a visitor's views are in ball_stats_daily: each closed day of the ledger, then the rest
+-- on the day of the last visit.
+CREATE OR REPLACE FUNCTION ball_views_by_day(f ball_visitor_figures) RETURNS TABLE (day date, red bigint, blue bigint)
+LANGUAGE sql IMMUTABLE AS $f$
+    SELECT t.day, t.red - coalesce(lag(t.red) OVER w, 0), t.blue - coalesce(lag(t.blue) OVER w, 0)
+    FROM (SELECT i AS ord, DATE '1970-01-01' + f.ledger[3 * i - 2] AS day,
+                 f.ledger[3 * i - 1]::bigint AS red, f.ledger[3 * i]::bigint AS blue
+          FROM generate_series(1, coalesce(array_length(f.ledger, 1), 0) / 3) AS i
+          UNION ALL
+          SELECT 2147483647, ball_day(f.last_seen), f.red, f.blue) t
+    WINDOW w AS (ORDER BY t.ord)
+$f$;
+
+-- The stats arithmetic, the one place it is written: visitors changed from p_before[i] to
+-- p_after[i] (color NULL, or the element NULL: no visitor). Moves this transaction's shard of
+-- the totals, the days and the minutes by the difference:
+--   totals: a visitor under their color, views per color;
+--   days:   a visitor on the day of their first visit; views on the day of the visit that made
+--           them (a returning visit), by the ledger (a visitor who arrives or leaves whole);
+--   minutes: views of the last hour (the only minutes read), on the minute of the visit; an
+--           erasure leaves minutes alone: they are pruned, not adjusted.
+CREATE OR REPLACE FUNCTION ball_stats_apply(p_before ball_visitor_figures[], p_after ball_visitor_figures[]) RETURNS void
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $f$
+DECLARE
+    v_shard constant smallint := ball_stats_shard();
+BEGIN
+    IF coalesce(cardinality(p_after), 0) = 0 THEN
+        RETURN;
+    END IF;
+
+    INSERT INTO ball_report_totals AS t (color, shard, visitors, views)
+    SELECT c.color, v_shard,
+           sum(CASE WHEN (p.a).color = c.color THEN 1 ELSE 0 END - CASE WHEN (p.b).color = c.color THEN 1 ELSE 0 END),
+           sum(coalesce(CASE WHEN (p.a).color IS NULL THEN 0 WHEN c.color = 'red' THEN (p.a).red ELSE (p.a).blue END, 0)
+               - coalesce(CASE WHEN (p.b).color IS NULL THEN 0 WHEN c.color = 'red' THEN (p.b).red ELSE (p.b).blue END, 0))
+    FROM (SELECT unnest(p_before) AS b, unnest(p_after) AS a) p
+    CROSS JOIN (VALUES ('red'), ('blue')) AS c(color)
+    GROUP BY c.color
+    HAVING sum(CASE WHEN (p.a).color = c.color THEN 1 ELSE 0 END - CASE WHEN (p.b).color = c.color THEN 1 ELSE 0 END) <> 0
+        OR sum(coalesce(CASE WHEN (p.a).color IS NULL THEN 0 WHEN c.color = 'red' THEN (p.a).red ELSE (p.a).blue END, 0)
+               - coalesce(CASE WHEN (p.b).color IS NULL THEN 0 WHEN c.color = 'red' THEN (p.b).red ELSE (p.b).blue END, 0)) <> 0
+    ORDER BY c.color
+    ON CONFLICT (color, shard) DO UPDATE SET visitors = t.visitors + excluded.visitors, views = t.views + excluded.views;
+
+    INSERT INTO ball_stats_daily AS d (day, color, shard, visitors, views)
+    SELECT e.day, e.color, v_shard, sum(e.visitors), sum(e.views)
+    FROM (SELECT unnest(p_before) AS b, unnest(p_after) AS a) p
+    CROSS JOIN LATERAL (
+        -- A returning visit (or any rewrite by these functions): views on the day of the visit.
+        SELECT ball_day((p.a).last_seen) AS day, 'red' AS color, 0 AS visitors, (p.a).red - (p.b).red AS views
+        WHERE (p.a).color IS NOT NULL AND (p.b).color IS NOT NULL
+        UNION ALL
+        SELECT ball_day((p.a).last_seen), 'blue', 0, (p.a).blue - (p.b).blue
+        WHERE (p.a).color IS NOT NULL AND (p.b).color IS NOT NULL
+        -- A visitor leaves the day of their first visit, or moves to another day or color.
+        UNION ALL
+        SELECT ball_day((p.b).first_seen), (p.b).color, -1, 0
+        WHERE (p.b).color IS NOT NULL AND ((p.a).color IS NULL OR (p.a).color <> (p.b).color
+                                           OR ball_day((p.a).first_seen) <> ball_day((p.b).first_seen))
+        UNION ALL
+        SELECT ball_day((p.a).first_seen), (p.a).color, 1, 0
+        WHERE (p.a).color IS NOT NULL AND ((p.b).color IS NULL OR (p.a).color <> (p.b).color
+                                           OR ball_day((p.a).first_seen) <> ball_day((p.b).first_seen))
+        -- A visitor who arrives whole (first visit, seed, rebuild) or leaves whole (erasure).
+        UNION ALL
+        SELECT v.day, c.color, 0, CASE c.color WHEN 'red' THEN v.red ELSE v.blue END
+        FROM ball_views_by_day(p.a) v CROSS JOIN (VALUES ('red'), ('blue')) AS c(color)
+        WHERE (p.a).color IS NOT NULL AND (p.b).color IS NULL
+        UNION ALL
+        SELECT v.day, c.color, 0, -CASE c.color WHEN 'red' THEN v.red ELSE v.blue END
+        FROM ball_views_by_day(p.b) v CROSS JOIN (VALUES ('red'), ('blue')) AS c(color)
+        WHERE (p.b).color IS NOT NULL AND (p.a).color IS NULL
+    ) e
+    GROUP BY e.day, e.color
+    HAVING sum(e.visitors) <> 0 OR sum(e.views) <> 0
+    ORDER BY e.day, e.color
+    ON CONFLICT (day, color, shard) DO UPDATE SET visitors = d.visitors + excluded.visitors, views = d.views + excluded.views;
+
+    INSERT INTO ball_visits_per_minute AS m (minute, color, shard, visits)
+    SELECT date_trunc('minute', (p.a).last_seen), c.color, v_shard,
+           sum(CASE c.color WHEN 'red' THEN (p.a).red - coalesce((p.b).red, 0) ELSE (p.a).blue - coalesce((p.b).blue, 0) END)
+    FROM (SELECT unnest(p_before) AS b, unnest(p_after) AS a) p
+    CROSS JOIN (VALUES ('red'), ('blue')) AS c(color)
+    WHERE (p.a).color IS NOT NULL AND (p.a).last_seen >= now() - interval '61 minutes'
+    GROUP BY 1, c.color
+    HAVING sum(CASE c.color WHEN 'red' THEN (p.a).red - coalesce((p.b).red, 0) ELSE (p.a).blue - coalesce((p.b).blue, 0) END) <> 0
+    ORDER BY 1, c.color
+    ON CONFLICT (minute, color, shard) DO UPDATE SET visits = m.visits + excluded.visits;
+END
+$f$;
+
+-- Reads visitor rows: one index probe per key (no bitmap scan rechecking the array per row).
+CREATE OR REPLACE FUNCTION ball_visitors_read(p_service text, p_state text, p_keys text[])
+RETURNS TABLE (grain_key text, payload bytea, version integer)
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_bitmapscan = off
+AS $f$
+BEGIN
+    RETURN QUERY
+    SELECT g.grain_key, g.payload, g.version
+    FROM ball_grain_state g
+    WHERE g.grain_key = ANY (p_keys) AND g.key_n0 = 0 AND g.key_n1 = 0
+      AND g.state_name = p_state AND g.service_id = p_service;
+END
+$f$;
+
+-- Writes a batch of visitors, with the ADO.NET provider's rules per row: an update only where
+-- the stored version is the one the grain holds (p_versions[i]); an insert only where it holds
+-- none and no row exists. Returns the rows written with their new version; a row missing from
+-- it was stale. Keys must be distinct, and sorted (the lock order).
+CREATE OR REPLACE FUNCTION ball_visitors_write(
+    p_service text, p_state text, p_keys text[], p_payloads bytea[], p_versions integer[], p_pids bytea[],
+    p_colors text[], p_red bigint[], p_blue bigint[], p_first timestamptz[], p_last timestamptz[], p_browsers text[])
+RETURNS TABLE (written_key text, new_version integer)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off
+AS $f$
+DECLARE
+    v_keys text[];
+    v_versions integer[];
+    v_before ball_visitor_figures[];
+    v_after ball_visitor_figures[];
+BEGIN
+    WITH input AS (
+        SELECT *
+        FROM unnest(p_keys, p_payloads, p_versions, p_pids, p_colors, p_red, p_blue, p_first, p_last, p_browsers)
+             AS i(grain_key, payload, version, pid, color, red, blue, first_seen, last_seen, browser)
+    ), updated AS (
+        -- The stored row, found by an index probe per input row (LATERAL: driven by the input,
+        -- in its order), then updated through its ctid; o keeps the figures before the update.
+        UPDATE ball_grain_state g
+        SET payload = x.payload, version = g.version + 1, modified_on = now(), pid = x.pid,
+            color = x.color, red_views = x.red, blue_views = x.blue, first_seen = x.first_seen,
+            last_seen = x.last_seen, browser = x.browser,
+            ledger = ball_ledger_after(g.ledger, g.last_seen, g.red_views, g.blue_views, x.last_seen)
+        FROM (SELECT i.*, o.row_id, o.before
+              FROM input i
+              CROSS JOIN LATERAL (
+                  SELECT s.ctid AS row_id,
+                         ROW(s.color, s.red_views, s.blue_views, s.first_seen, s.last_seen, s.ledger)::ball_visitor_figures AS before
+                  FROM ball_grain_state s
+                  WHERE s.grain_key = i.grain_key AND s.key_n0 = 0 AND s.key_n1 = 0
+                    AND s.state_name = p_state AND s.service_id = p_service
+                  OFFSET 0) o  -- kept a subquery: otherwise the planner may flatten it and walk the table
+              WHERE i.version IS NOT NULL
+              OFFSET 0) x
+        WHERE g.ctid = x.row_id AND g.version = x.version
+        RETURNING g.grain_key, g.version, x.before,
+                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after
+    ), inserted AS (
+        INSERT INTO ball_grain_state AS g (service_id, state_name, grain_key, key_n0, key_n1, payload, version,
+                                           pid, color, red_views, blue_views, first_seen, last_seen, browser)
+        SELECT p_service, p_state, i.grain_key, 0, 0, i.payload, 1,
+               i.pid, i.color, i.red, i.blue, i.first_seen, i.last_seen, i.browser
+        FROM input i
+        WHERE i.version IS NULL
+        ON CONFLICT ON CONSTRAINT ball_grain_state_pk DO NOTHING
+        RETURNING g.grain_key, g.version, NULL::ball_visitor_figures AS before,
+                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after
+    ), written AS (
+        SELECT * FROM updated UNION ALL SELECT * FROM inserted
+    )
+    SELECT array_agg(w.grain_key), array_agg(w.version), array_agg(w.before), array_agg(w.after)
+    INTO v_keys, v_versions, v_before, v_after
+    FROM written w;
+
+    PERFORM ball_stats_apply(v_before, v_after);
+    RETURN QUERY SELECT * FROM unnest(v_keys, v_versions);
+END
+$f$;
+
+-- Clears one visitor (the provider's ClearStorageKey): the row stays, without payload or
+-- figures, so its version keeps counting up; the visitor leaves the stats. Returns the new
+-- version, or NULL when p_version was stale.
+CREATE OR REPLACE FUNCTION ball_visitors_clear(p_service text, p_state text, p_key text, p_version integer) RETURNS integer
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off
+AS $f$
+DECLARE
+    v_version integer;
+    v_before ball_visitor_figures[];
+BEGIN
+    WITH old AS (
+        SELECT s.ctid AS row_id,
+               ROW(s.color, s.red_views, s.blue_views, s.first_seen, s.last_seen, s.ledger)::ball_visitor_figures AS before
+        FROM ball_grain_state s
+        WHERE s.grain_key = p_key AND s.key_n0 = 0 AND s.key_n1 = 0 AND s.state_name = p_state AND s.service_id = p_service
+    ), cleared AS (
+        UPDATE ball_grain_state g
+        SET payload = NULL, version = g.version + 1, modified_on = now(), color = NULL, red_views = NULL,
+            blue_views = NULL, first_seen = NULL, last_seen = NULL, browser = NULL, ledger = NULL
+        FROM old
+        WHERE g.ctid = old.row_id AND g.version = p_version
+        RETURNING g.version, old.before
+    )
+    SELECT c.version, ARRAY[c.before] INTO v_version, v_before FROM cleared c;
+
+    IF v_version IS NOT NULL THEN
+        PERFORM ball_stats_apply(v_before, ARRAY[NULL::ball_visitor_figures]);
+    END IF;
+    RETURN v_version;
+END
+$f$;
+
+-- Erases visitors: their rows go, whatever their version (forgetting wins over any write in
+-- flight, which then finds no row and fails as stale), and they leave the totals and the days.
+-- With p_not_seen_since, only those whose last visit is older (retention; checked again on a
+-- row a visit updated meanwhile, which then stays). Returns the keys erased.
+CREATE OR REPLACE FUNCTION ball_visitors_erase(
+    p_service text, p_state text, p_keys text[], p_not_seen_since timestamptz DEFAULT NULL)
+RETURNS TABLE (erased_key text)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off
+AS $f$
+DECLARE
+    v_keys text[];
+    v_before ball_visitor_figures[];
+BEGIN
+    WITH gone AS (
+        -- As in ball_visitors_write: a probe per key, in key order, then the row by its ctid.
+        DELETE FROM ball_grain_state g
+        USING (SELECT o.row_id
+               FROM (SELECT DISTINCT k COLLATE "C" AS k FROM unnest(p_keys) AS k ORDER BY 1) i
+               CROSS JOIN LATERAL (
+                   SELECT s.ctid AS row_id FROM ball_grain_state s
+                   WHERE s.grain_key = i.k AND s.key_n0 = 0 AND s.key_n1 = 0
+                     AND s.state_name = p_state AND s.service_id = p_service
+                   OFFSET 0) o
+               OFFSET 0) x
+        WHERE g.ctid = x.row_id
+          AND (p_not_seen_since IS NULL OR g.last_seen < p_not_seen_since)
+        RETURNING g.grain_key,
+                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS before
+    )
+    SELECT array_agg(gone.grain_key), array_agg(gone.before) INTO v_keys, v_before FROM gone;
+
+    PERFORM ball_stats_apply(v_before, array_fill(NULL::ball_visitor_figures, ARRAY[coalesce(cardinality(v_keys), 0)]));
+    RETURN QUERY SELECT unnest(v_keys);
+END
+$f$;
+
+-- The ADO.NET provider's write (WriteToStorageKey): a visitor goes through ball_visitors_write,
+-- its figures read from the payload (the only JSON parsed in the database, and only in the
+-- provider's mode); any other grain's state is version-checked as the provider expects.
+CREATE OR REPLACE FUNCTION ball_grain_state_write(
+    p_service text, p_state text, p_key text, p_n0 bigint, p_n1 bigint, p_payload bytea, p_version integer) RETURNS integer
+LANGUAGE plpgsql AS $f$
+DECLARE
+    j jsonb;
+    v_version integer;
+BEGIN
+    IF p_state = 'visitor' AND p_n0 = 0 AND p_n1 = 0 AND p_payload IS NOT NULL THEN
+        j := convert_from(p_payload, 'UTF8')::jsonb;
+        SELECT w.new_version INTO v_version
+        FROM ball_stats_key k
+        CROSS JOIN LATERAL ball_visitors_write(
+            p_service, p_state, ARRAY[p_key], ARRAY[p_payload], ARRAY[p_version],
+            ARRAY[ball_visitor_pid(k.inner_pad, k.outer_pad, p_key)], ARRAY[j->>'c'],
+            ARRAY[(j->>'r')::bigint], ARRAY[(j->>'b')::bigint], ARRAY[(j->>'f')::timestamptz],
+            ARRAY[(j->>'l')::timestamptz], ARRAY[j->>'u']) w;
+        RETURN v_version;
+    END IF;
+
+    IF p_version IS NULL THEN
+        INSERT INTO ball_grain_state AS g (service_id, state_name, grain_key, key_n0, key_n1, payload, version)
+        VALUES (p_service, p_state, p_key, p_n0, p_n1, p_payload, 1)
+        ON CONFLICT ON CONSTRAINT ball_grain_state_pk DO NOTHING
+        RETURNING g.version INTO v_version;
+    ELSE
+        UPDATE ball_grain_state g
+        SET payload = p_payload, version = g.version + 1, modified_on = now()
+        WHERE g.grain_key = p_key AND g.key_n0 = p_n0 AND g.key_n1 = p_n1
+          AND g.state_name = p_state AND g.service_id = p_service AND g.version = p_version
+        RETURNING g.version INTO v_version;
+    END IF;
+    RETURN v_version;
+END
+$f$;
+
+-- The provider's ClearStorageKey: the row stays (payload NULL) so its version keeps counting up.
+CREATE OR REPLACE FUNCTION ball_grain_state_clear(
+    p_service text, p_state text, p_key text, p_n0 bigint, p_n1 bigint, p_version integer) RETURNS integer
+LANGUAGE plpgsql AS $f$
+DECLARE
+    v_version integer;
+BEGIN
+    IF p_state = 'visitor' AND p_n0 = 0 AND p_n1 = 0 THEN
+        RETURN ball_visitors_clear(p_service, p_state, p_key, p_version);
+    END IF;
+    UPDATE ball_grain_state g
+    SET payload = NULL, version = g.version + 1, modified_on = now()
+    WHERE g.grain_key = p_key AND g.key_n0 = p_n0 AND g.key_n1 = p_n1
+      AND g.state_name = p_state AND g.service_id = p_service AND g.version = p_version
+    RETURNING g.version INTO v_version;
+    RETURN v_version;
+END
+$f$;
+
+-- Rebuilds the totals, days and minutes from the visitor rows, through ball_stats_apply (each
+-- visitor arriving whole), in one transaction: for a repair after the rows were changed by hand
+-- or restored without their aggregates. Visits wait while it runs, and count on top after.
+CREATE OR REPLACE FUNCTION ball_stats_rebuild(p_service text) RETURNS bigint
+LANGUAGE plpgsql AS $f$
+DECLARE
+    f ball_visitor_figures;
+    page ball_visitor_figures[] := '{}';
+    visitors bigint := 0;
+BEGIN
+    TRUNCATE ball_report_totals, ball_stats_daily, ball_visits_per_minute;
+    FOR f IN
+        -- The row's columns in the type's order: a composite loop variable takes them field by field.
+        SELECT g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger
+        FROM ball_grain_state g
+        WHERE g.service_id = p_service AND g.state_name = 'visitor' AND g.color IS NOT NULL
+    LOOP
+        page := page || f;
+        IF cardinality(page) = 10000 THEN
+            PERFORM ball_stats_apply(array_fill(NULL::ball_visitor_figures, ARRAY[10000]), page);
+            visitors := visitors + 10000;
+            page := '{}';
+        END IF;
+    END LOOP;
+    PERFORM ball_stats_apply(array_fill(NULL::ball_visitor_figures, ARRAY[cardinality(page)]), page);
+    RETURN visitors + cardinality(page);
+END
+$f$;
+
+-- Only the last hour of minutes is read (StatsSnapshot.MinutesShown); the report calls this.
+CREATE OR REPLACE FUNCTION ball_stats_prune_minutes() RETURNS bigint
+LANGUAGE sql AS $f$
+    WITH gone AS (DELETE FROM ball_visits_per_minute WHERE minute < now() - interval '61 minutes' RETURNING 1)
+    SELECT count(*) FROM gone
+$f$;
