@@ -17,7 +17,7 @@ public sealed class VisitWorkTests(PostgresServer postgres)
         var database = await postgres.CreateDatabaseAsync("hot");
         await using var cluster = await TestClusters.StartAsync(database);
         var ids = await StoredVisitors.LoadAsync(cluster.Client, visitors: 200, seed: 3);
-        var before = await WaitForQuietAsync(database);
+        var before = await CountersAsync(database, until: _ => true);
 
         for (var round = 0; round < 15; round++)
         {
@@ -25,9 +25,8 @@ public sealed class VisitWorkTests(PostgresServer postgres)
                 Assert.NotNull((await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.CreateVersion7())).View));
         }
 
-        var after = await WaitForQuietAsync(database);
-        var visitorUpdates = after["ball_grain_state"].Updates - before["ball_grain_state"].Updates;
-        Assert.True(visitorUpdates >= 15 * 200, $"only {visitorUpdates} visitor row updates counted");
+        // Every visit updated its visitor's row, so the counters are complete once that many show.
+        var after = await CountersAsync(database, until: c => c["ball_grain_state"].Updates - before["ball_grain_state"].Updates >= 15 * 200);
         foreach (var table in VisitTables)
         {
             var updates = after[table].Updates - before[table].Updates;
@@ -38,14 +37,16 @@ public sealed class VisitWorkTests(PostgresServer postgres)
     }
 
     /// <summary>
-    /// Each table's update counters once they stop moving: backends report their counts to the
-    /// statistics a second or so after they go idle.
+    /// Each table's update counters, once <paramref name="until"/> holds: backends report their
+    /// counts to the statistics some time after they go idle (about a second, at most ten).
     /// </summary>
-    private static async Task<Dictionary<string, (long Updates, long Hot)>> WaitForQuietAsync(string database)
+    private static async Task<Dictionary<string, (long Updates, long Hot)>> CountersAsync(
+        string database, Func<Dictionary<string, (long Updates, long Hot)>, bool> until)
     {
-        Dictionary<string, (long Updates, long Hot)>? last = null;
-        for (var attempt = 0; attempt < 40; attempt++)
+        for (var attempt = 0; ; attempt++)
         {
+            // A settled reading: later flushes of the last few batches would change the shares.
+            await Task.Delay(TimeSpan.FromSeconds(2));
             await using var connection = new NpgsqlConnection(database);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
@@ -60,15 +61,12 @@ public sealed class VisitWorkTests(PostgresServer postgres)
                 }
             }
 
-            if (last is not null && last.All(kv => now[kv.Key] == kv.Value))
+            if (until(now))
             {
                 return now;
             }
 
-            last = now;
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.True(attempt < 30, "the table statistics never showed the visits");
         }
-
-        throw new TimeoutException("the table statistics never settled");
     }
 }
