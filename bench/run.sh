@@ -7,7 +7,7 @@
 #   bench/run.sh --stats     /stats and /api/visitors with STATS_VISITORS (1,000,000) stored (site alone)
 #   bench/run.sh --capacity  silo start-up time, and memory with CAPACITY_VISITORS activated visitor
 #                            grains (bench/capacity.sh; no wrk, no baseline)
-#   bench/run.sh --all       all of the above, one after the other (about 35 minutes)
+#   bench/run.sh --all       all of the above, one after the other (about 40 minutes)
 #
 # Publishes Web (Release, ReadyToRun) into bench/.build, then runs bench/harness.sh or
 # bench/capacity.sh on it. Run as root (PostgreSQL runs as the postgres user). Every load goes to
