@@ -14,7 +14,9 @@ local ids_path = os.getenv("VISIT_IDS")
 local cookie_name = os.getenv("VISIT_COOKIE") or "visitor"
 local ids, width, count
 
-if ids_path and ids_path ~= "" then
+-- Reads the ids; called in each thread's init() only: wrk also runs this script in a main
+-- state (for setup and done), which has no use for them.
+local function load_ids()
   local file = assert(io.open(ids_path, "rb"))
   ids = file:read("*a")
   file:close()
@@ -23,7 +25,9 @@ if ids_path and ids_path ~= "" then
   width = first_end - 1
   count = #ids / (width + 1)
   assert(count == math.floor(count), "ids in " .. ids_path .. " are not all of one length")
+end
 
+if ids_path and ids_path ~= "" then
   function request()
     local at = math.random(0, count - 1) * (width + 1)
     return wrk.format(nil, nil, { Cookie = cookie_name .. "=" .. ids:sub(at + 1, at + width) })
@@ -40,6 +44,7 @@ end
 
 function init(args)
   math.randomseed(os.time() * 1000 + (thread_number or 0))
+  if request then load_ids() end
 end
 
 function done(summary, latency, requests)
