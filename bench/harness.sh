@@ -50,7 +50,8 @@ out() { printf '%s\n' "$*" | tee -a "$RESULT"; }
 for shape in "$@"; do
   [[ $shape =~ ^(new|returning|cold|empty|stats)$ ]] || die "unknown shape '$shape' (new, returning, cold, empty, stats)"
 done
-(( SHAPE_SECONDS >= WINDOW_SECONDS && WINDOW_SECONDS > 0 && EMPTY_WINDOW_SECONDS > 0 )) || die "need SHAPE_SECONDS >= WINDOW_SECONDS > 0"
+# A shape is rounded up to whole windows.
+(( SHAPE_SECONDS > 0 && WINDOW_SECONDS > 0 && EMPTY_WINDOW_SECONDS > 0 )) || die "SHAPE_SECONDS and the window lengths must be over 0"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ball-harness.XXXXXX")
 chmod 755 "$work"   # the postgres user must reach its data folder inside
@@ -299,7 +300,7 @@ measure() {
   hot_snapshot "$db" >"$work/hot0"
 
   windows=$(( (SHAPE_SECONDS + secs - 1) / secs ))
-  log "$app $shape: $windows windows of $secs s"
+  log "$app $shape: $windows window(s) of $secs s"
   for (( n = 1; n <= windows; n++ )); do
     window "$shape" "$app" "$n" "$url" "$secs" "$CONNS" "$ids"
   done
