@@ -55,7 +55,7 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ball-harness.XXXXXX")
 chmod 755 "$work"   # the postgres user must reach its data folder inside
-app_pid= app_name= pg_started=0
+app_pid='' app_name='' pg_started=0
 cleanup() {
   local rc=$?
   set +e
@@ -130,9 +130,10 @@ start_app() {
     # From its folder: ASP.NET's content root (appsettings.json, its logging levels) is the
     # working directory. No admin password unless given: the admin pages then answer loopback.
     ( cd "$SITE_DIR"
-      export ConnectionStrings__Postgres=$(cs "$db") Orleans__SiloPort=$SITE_SILO_PORT \
+      ConnectionStrings__Postgres=$(cs "$db")
+      export ConnectionStrings__Postgres Orleans__SiloPort=$SITE_SILO_PORT \
         Orleans__GatewayPort=$SITE_GATEWAY_PORT Stats__AdminPassword=${3:-}
-      # shellcheck disable=SC2086  # SITE_ENV is a list of NAME=value words
+      # shellcheck disable=SC2086,SC2163  # SITE_ENV is a list of NAME=value words
       [[ -n $SITE_ENV ]] && export $SITE_ENV
       exec dotnet ./Web.dll --urls "http://127.0.0.1:$SITE_PORT" ) >>"$work/site.log" 2>&1 &
     ready=/health/ready
@@ -200,7 +201,8 @@ busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /pr
 # window SHAPE APP N URL SECONDS CONNS IDS [wrk args...]: one wrk run; appends its row to $ROWS.
 # wrk's own CPU comes from bash's `time` (its children's rusage), the others' from /proc.
 window() {
-  local shape=$1 app=$2 n=$3 url=$4 secs=$5 conns=$6 ids=$7 a0 p0 a1 p1 line kv TIMEFORMAT='%3U %3S'
+  local shape=$1 app=$2 n=$3 url=$4 secs=$5 conns=$6 ids=$7 a0 p0 b0 a1 p1 b1 line kv wu ws TIMEFORMAT='%3U %3S'
+  local w_requests w_duration_us w_p50_us w_p99_us w_non2xx w_connect w_read w_write w_timeout   # from wrk-result
   shift 7
   a0=$(app_ticks); p0=$(pg_ticks); b0=$(busy_ticks)
   { time VISIT_IDS=$ids VISIT_COOKIE=$(cookie_of "$app") timeout $((secs + 60)) \
@@ -251,7 +253,7 @@ stats_lag() {
 # measure SHAPE APP: prepares the app's database, starts the app, loads it window by window,
 # stops it, and appends its CPU, HOT, count and lag lines to $NOTES.
 measure() {
-  local shape=$1 app=$2 db=${2}_$1 ids= url n windows secs views0 views1 ended lag= logged= t0 added ok inflight verdict
+  local shape=$1 app=$2 db=${2}_$1 ids='' url n windows secs views0 views1 ended lag='' logged='' t0 added ok inflight verdict
   url=$(url_of "$app")/
   secs=$WINDOW_SECONDS
   case $shape in
