@@ -307,11 +307,10 @@ measure() {
     window "$shape" "$app" "$n" "$url" "$secs" "$CONNS" "$ids"
   done
   ended=$(date +%s%N)
-  if [[ $app == site ]]; then
-    lag=$(stats_lag "$ended" "$db")
-    logged="$(grep -c '^warn' "$work/site.log" || true) warnings, $(grep -c '^fail' "$work/site.log" || true) errors in its log"
-  fi
+  [[ $app == site ]] && lag=$(stats_lag "$ended" "$db")
   stop_app
+  # Counted after the stop: what the site logs while it shuts down belongs to the run too.
+  [[ $app == site ]] && logged="$(grep -c '^warn' "$work/site.log" || true) warnings, $(grep -c '^fail' "$work/site.log" || true) errors in its log"
 
   views1=$(psqlq -d "$db" -c "$(count_sql_of "$app")")
   added=$(( views1 - views0 ))
