@@ -105,6 +105,23 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_batch_rolled_back_for_a_deadlock_is_sent_again_once()
+    {
+        var database = await postgres.CreateDatabaseAsync("batchdeadlock");
+        await using var cluster = await TestClusters.StartAsync(database);
+        var (once, always) = (VisitorId.NewId(), VisitorId.NewId());
+        await FailCommitsOfAsync(database, once, times: 1);
+        await FailCommitsOfAsync(database, always, times: 1000);
+
+        // Rolled back the first time (nothing of it stored), so sending it again is safe: it counts.
+        Assert.Equal(1, (await cluster.Client.GetGrain<IVisitorGrain>(once).VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Views);
+        Assert.Equal(1, await VisitorGrainTests.StoredViewsAsync(database, once));
+        // Only once: a batch that fails again is not stored, and says so.
+        Assert.True((await cluster.Client.GetGrain<IVisitorGrain>(always).VisitAsync(firstVisit: true, Guid.NewGuid())).StorageFailed);
+        Assert.Equal(2, await StoredVisitors.ScalarAsync(database, $"SELECT last_value FROM \"test_fail_{always}\""));
+    }
+
+    [Fact]
     public async Task A_full_queue_refuses_a_write_at_once()
     {
         var (cluster, storage, database) = await StartAsync("batchfull", lanes: 1, queueLimit: 2);
@@ -228,6 +245,26 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
             END $f$;
             CREATE CONSTRAINT TRIGGER test_poison AFTER INSERT OR UPDATE ON ball_grain_state
                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_poison();
+            """);
+    }
+
+    /// <summary>
+    /// Fails the first <paramref name="times"/> statements writing <paramref name="key"/> as a
+    /// deadlock victim would be failed (40P01); a sequence counts them, outside the transactions.
+    /// </summary>
+    private static async Task FailCommitsOfAsync(string database, string key, int times)
+    {
+        await StoredVisitors.QueryAsync(database, $$"""
+            CREATE SEQUENCE "test_fail_{{key}}";
+            CREATE FUNCTION "test_fail_{{key}}"() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN
+                IF NEW.grain_key = '{{key}}' AND nextval('"test_fail_{{key}}"') <= {{times}} THEN
+                    RAISE EXCEPTION 'chosen as the deadlock victim' USING ERRCODE = '40P01';
+                END IF;
+                RETURN NULL;
+            END $f$;
+            CREATE TRIGGER "test_fail_{{key}}" AFTER INSERT OR UPDATE ON ball_grain_state
+                FOR EACH ROW EXECUTE FUNCTION "test_fail_{{key}}"();
             """);
     }
 
