@@ -19,7 +19,7 @@ if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is nul
 try
 {
     builder.Services.AddBallOptions(builder.Configuration);
-    builder.UseOrleans(silo => silo.AddBallSilo(builder.Configuration));
+    builder.UseOrleans(silo => silo.AddBallSilo(builder.Configuration, SiloListening.AnyAddress));
     builder.Services.AddBallSiloTelemetry(builder.Configuration);
     var host = builder.Build();
     // Every setting is checked before anything starts: a bad one is then one line, not a failed start.

@@ -36,6 +36,8 @@ try
     var app = builder.Build();
     // Every setting is checked before anything starts: a bad one is then one line, not a failed start.
     app.Services.GetRequiredService<IStartupValidator>().Validate();
+    // First: everything after it sees the client's address, not the proxy's.
+    app.UseTrustedProxies();
     app.UseSecurityHeaders();
     app.UseStaticFiles();
     app.UseAuthentication();

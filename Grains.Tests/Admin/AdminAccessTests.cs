@@ -92,8 +92,8 @@ public sealed class AdminAccessTests(PostgresServer postgres)
     [Fact]
     public async Task Without_a_password_the_admin_pages_answer_loopback_clients_only()
     {
-        // Behind a proxy the client's address comes from X-Forwarded-For, as in the Kubernetes manifests.
-        var settings = new Dictionary<string, string?> { ["ForwardedHeaders_Enabled"] = "true" };
+        // Behind a trusted proxy (here on 127.0.0.1) the client's address comes from X-Forwarded-For.
+        var settings = new Dictionary<string, string?> { ["ForwardedHeaders:KnownProxies:0"] = "127.0.0.1" };
         await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_loopback"), adminPassword: null, settings);
         using var local = site.CreateCookielessClient();
         using var remote = site.CreateCookielessClient();
@@ -111,5 +111,48 @@ public sealed class AdminAccessTests(PostgresServer postgres)
         }
 
         Assert.Equal(HttpStatusCode.OK, (await remote.GetAsync("/")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("evil.example:8080", false)]
+    [InlineData("evil.example", false)]
+    [InlineData("127.0.0.1.evil.example", false)]
+    [InlineData("localhost:8080", true)]
+    [InlineData("LOCALHOST", true)]
+    [InlineData("127.0.0.1:9", true)]
+    [InlineData("[::1]:8080", true)]
+    public async Task Without_a_password_a_loopback_client_must_call_the_site_by_a_loopback_name(string host, bool served)
+    {
+        // A page whose name was re-pointed at 127.0.0.1 (DNS rebinding) reaches the site from the
+        // operator's own browser, as a loopback client, but still sends its own name as Host.
+        await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_host"), adminPassword: null);
+        using var local = site.CreateCookielessClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/visitors.csv");
+        request.Headers.Host = host;
+
+        using var answer = await local.SendAsync(request);
+
+        Assert.Equal(served ? HttpStatusCode.OK : HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Equal(served ? "text/csv" : "application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Sixty_four_parallel_wrong_guesses_get_at_most_ten_answers_that_are_not_429()
+    {
+        await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_parallel"));
+        using var guesser = site.ClientFrom(Attacker, BallWebApp.Basic("admin", "a wrong guess, long enough"));
+        using var start = new SemaphoreSlim(0);
+
+        var guesses = Enumerable.Range(0, 64).Select(async _ =>
+        {
+            await start.WaitAsync();
+            using var answer = await guesser.GetAsync("/api/stats");
+            return answer.StatusCode;
+        }).ToList();
+        start.Release(guesses.Count);
+        var answers = await Task.WhenAll(guesses);
+
+        Assert.All(answers, a => Assert.Contains(a, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
+        Assert.InRange(answers.Count(a => a != HttpStatusCode.TooManyRequests), 1, 10);
     }
 }

@@ -1,3 +1,4 @@
+using BallOrleans.Tests.Deploy;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Web.Admin;
 using BallOrleans.Web.Hosting;
@@ -11,11 +12,17 @@ namespace BallOrleans.Tests.Admin;
 public sealed class AdminPasswordTests
 {
     [Theory]
-    [InlineData(null, true)]
-    [InlineData("", true)]
-    [InlineData("fifteen chars!!", false)]
-    [InlineData("sixteen chars!!!", true)]
-    public void A_password_needs_sixteen_characters_or_none_at_all(string? password, bool valid)
+    [InlineData(null, null)]
+    [InlineData("", null)]
+    [InlineData("sixteen chars!!!", null)]
+    [InlineData(BallWebApp.Password, null)]
+    [InlineData("fifteen chars!!", AdminPasswordPolicy.TooShort)]
+    [InlineData("aaaaaaaaaaaaaaaa", AdminPasswordPolicy.TooFewDistinctCharacters)]
+    [InlineData("abcabcabcabcabcabcabc", AdminPasswordPolicy.TooFewDistinctCharacters)]
+    [InlineData("Change-Me-Change-Me-2024", AdminPasswordPolicy.Placeholder)]
+    [InlineData("at least sixteen characters", AdminPasswordPolicy.Placeholder)]
+    [InlineData("my-p4ssword-PASSWORD-long", AdminPasswordPolicy.Placeholder)]
+    public void A_password_is_long_varied_and_no_placeholder_or_there_is_none(string? password, string? refusal)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Stats:AdminPassword"] = password })
@@ -24,11 +31,23 @@ public sealed class AdminPasswordTests
 
         var read = Record.Exception(() => services.GetRequiredService<IOptions<AdminOptions>>().Value);
 
-        Assert.Equal(valid, read is null);
-        if (!valid)
+        if (refusal is null)
         {
-            Assert.Equal(AdminOptions.WeakPasswordMessage, Assert.Single(Assert.IsType<OptionsValidationException>(read).Failures));
+            Assert.Null(read);
         }
+        else
+        {
+            Assert.Equal(refusal, Assert.Single(Assert.IsType<OptionsValidationException>(read).Failures));
+        }
+    }
+
+    [Fact]
+    public void The_placeholder_in_the_example_secret_is_refused()
+    {
+        var example = Manifests.Named("Secret", "ball-postgres").Get("stringData").Text("admin-password");
+
+        Assert.False(string.IsNullOrEmpty(example));
+        Assert.NotNull(AdminPasswordPolicy.Problem(example));
     }
 
     [Fact]
@@ -43,6 +62,6 @@ public sealed class AdminPasswordTests
         await using var site = SiteProcess.Start(Path.GetTempPath(), environment, "--urls", $"http://127.0.0.1:{PostgresServer.FreePort()}");
 
         Assert.Equal(2, await site.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Equal([$"ball: invalid configuration: {AdminOptions.WeakPasswordMessage}"], site.Lines);
+        Assert.Equal([$"ball: invalid configuration: {AdminPasswordPolicy.TooShort}"], site.Lines);
     }
 }

@@ -4,7 +4,9 @@ using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
+using System.Text.RegularExpressions;
 using BallOrleans.Web.Admin;
+using BallOrleans.Web.Hosting;
 using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Orleans.Configuration;
@@ -16,7 +18,7 @@ namespace BallOrleans.Tests.Deploy;
 /// No Kubernetes here, so the fields the cluster depends on are checked by reading the manifests:
 /// selectors, labels, the environment the code reads, probes, ports and shutdown timing.
 /// </summary>
-public sealed class KubernetesManifestTests
+public sealed partial class KubernetesManifestTests
 {
     private static readonly Map Silo = Manifests.Named("Deployment", "ball-silo");
     private static readonly Map Web = Manifests.Named("Deployment", "ball-web");
@@ -50,7 +52,8 @@ public sealed class KubernetesManifestTests
     {
         var known = KnownEnvironment();
         var env = Env(Container(Manifests.Named("Deployment", name).Get("spec").Get("template").Get("spec")));
-        Assert.All(env.Keys, key => Assert.Contains(key, known));
+        // A list setting's items end in their index: ForwardedHeaders__KnownNetworks__0.
+        Assert.All(env.Keys, key => Assert.Contains(ListItem().Replace(key, ""), known));
     }
 
     [Theory]
@@ -156,7 +159,7 @@ public sealed class KubernetesManifestTests
             KubernetesHostingOptions.PodNamespaceEnvironmentVariable,
             KubernetesHostingOptions.PodIPEnvironmentVariable,
             // Read by the .NET host and ASP.NET Core themselves.
-            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_FORWARDEDHEADERS_ENABLED",
+            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS",
             "Logging__Console__FormatterName",
         };
         AddSection(known, BallClusterOptions.Section, typeof(BallClusterOptions));
@@ -169,6 +172,7 @@ public sealed class KubernetesManifestTests
         AddSection(known, AdminOptions.Section, typeof(AdminOptions));
         AddSection(known, FailedLoginOptions.Section, typeof(FailedLoginOptions));
         AddSection(known, SiloMetricsOptions.Section, typeof(SiloMetricsOptions));
+        AddSection(known, TrustedProxyOptions.Section, typeof(TrustedProxyOptions));
         return known;
     }
 
@@ -179,6 +183,9 @@ public sealed class KubernetesManifestTests
             known.Add($"{section.Replace(":", "__")}__{property.Name}");
         }
     }
+
+    [GeneratedRegex("__[0-9]+$")]
+    private static partial Regex ListItem();
 
     private static Dictionary<string, string> PodLabels(Map deployment) =>
         deployment.Get("spec").Get("template").Get("metadata").Get("labels").Strings();

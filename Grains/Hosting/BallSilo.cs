@@ -19,9 +19,10 @@ namespace BallOrleans.Grains.Hosting;
 public static class BallSilo
 {
     /// <summary>Grains, their PostgreSQL storage and the schema migration, plus ADO.NET clustering and the dashboard's grains.</summary>
-    public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration)
+    /// <param name="listen">Which local addresses the silo and gateway ports listen on (see <see cref="SiloListening"/>).</param>
+    public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration, SiloListening listen)
     {
-        silo.AddBallGrains(configuration).UseBallCluster(configuration);
+        silo.AddBallGrains(configuration).UseBallCluster(configuration, listen);
         if (BallOptions.Get<BallClusterOptions>(configuration, BallClusterOptions.Section).Dashboard)
         {
             silo.AddDashboard();
@@ -71,7 +72,7 @@ public static class BallSilo
     }
 
     /// <summary>Cluster identity, endpoints and ADO.NET membership on the same database.</summary>
-    public static ISiloBuilder UseBallCluster(this ISiloBuilder silo, IConfiguration configuration)
+    public static ISiloBuilder UseBallCluster(this ISiloBuilder silo, IConfiguration configuration, SiloListening listen)
     {
         var cluster = BallOptions.Get<BallClusterOptions>(configuration, BallClusterOptions.Section);
         silo.Configure<ClusterOptions>(o =>
@@ -85,7 +86,7 @@ public static class BallSilo
                 [$"Orleans:AdvertisedAddress must be an IP address, not '{cluster.AdvertisedAddress}'"]);
         }
 
-        silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+        silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: listen == SiloListening.AnyAddress);
         var connectionString = PostgresConnection.Resolve(configuration);
         silo.UseAdoNetClustering(o =>
         {

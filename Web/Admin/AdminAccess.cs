@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -24,7 +23,7 @@ public static class AdminAccess
         services.AddSingleton<FailedLoginThrottle>();
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminBasicHandler>(Scheme, displayName: null, _ => { });
         services.AddAuthorization();
-        // The admin credential, or, when no password is set, a loopback client.
+        // The admin credential, or, when no password is set, a loopback client calling this machine by name.
         services.AddOptions<AuthorizationOptions>().Configure<IOptions<AdminOptions>>((authorization, admin) =>
             authorization.AddPolicy(Policy, policy =>
             {
@@ -35,11 +34,7 @@ public static class AdminAccess
                 }
                 else
                 {
-                    // A null address is an in-process caller we cannot place: not loopback. On a
-                    // dual-stack socket an IPv4 client arrives as ::ffff:a.b.c.d.
-                    policy.RequireAssertion(context =>
-                        context.Resource is HttpContext { Connection.RemoteIpAddress: { } remote }
-                        && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote));
+                    policy.RequireAssertion(context => context.Resource is HttpContext http && LoopbackOnly.Allows(http));
                 }
             }));
         return services;

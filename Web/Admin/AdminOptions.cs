@@ -8,17 +8,19 @@ public sealed class AdminOptions
 {
     public const string Section = "Stats";
 
-    /// <summary>Shorter passwords are refused at start: a short one falls to guessing.</summary>
-    public const int MinimumPasswordLength = 16;
-
-    public const string WeakPasswordMessage =
-        "Stats:AdminPassword is shorter than 16 characters: set a longer one, or none (then the admin pages answer loopback clients only)";
-
-    /// <summary>The password of user <c>admin</c>; unset or empty, the admin pages answer loopback clients only.</summary>
+    /// <summary>
+    /// The password of user <c>admin</c>; unset or empty, the admin pages answer loopback clients
+    /// only. <see cref="AdminPasswordPolicy"/> refuses a guessable one at start.
+    /// </summary>
     public string? AdminPassword { get; set; }
 
-    public bool HasPassword => !string.IsNullOrEmpty(AdminPassword);
+    /// <summary>
+    /// TLS ends at a proxy in front of the site (a Kubernetes ingress, a load balancer), which
+    /// passes requests on over plain HTTP without saying so in <c>X-Forwarded-Proto</c>: then the
+    /// credential is accepted over plain HTTP from any client. Default false: over plain HTTP,
+    /// only loopback clients may send it.
+    /// </summary>
+    public bool TlsEndsAtProxy { get; set; }
 
-    /// <summary>No password, or one of at least <see cref="MinimumPasswordLength"/> characters.</summary>
-    public bool PasswordIsAcceptable => !HasPassword || AdminPassword!.Length >= MinimumPasswordLength;
+    public bool HasPassword => !string.IsNullOrEmpty(AdminPassword);
 }

@@ -22,7 +22,7 @@ public static class OrleansHosting
         switch (cluster.Mode)
         {
             case "cohost":
-                builder.UseOrleans(silo => silo.AddBallSilo(configuration));
+                builder.UseOrleans(silo => silo.AddBallSilo(configuration, SiloListening.AdvertisedAddressOnly));
                 break;
             case "client":
                 var connectionString = PostgresConnection.Resolve(configuration);

@@ -1,6 +1,7 @@
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Web.Admin;
 using BallOrleans.Web.Visits;
+using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Hosting;
 
@@ -13,9 +14,11 @@ public static class WebOptions
         services.AddValidatedOptions<VisitOptions>(configuration, VisitOptions.Section);
         services.AddValidatedOptions<NewVisitorLimitOptions>(configuration, NewVisitorLimitOptions.Section);
         services.AddValidatedOptions<BallPageOptions>(configuration, BallPageOptions.Section);
-        services.AddValidatedOptions<AdminOptions>(configuration, AdminOptions.Section)
-            .Validate(o => o.PasswordIsAcceptable, AdminOptions.WeakPasswordMessage);
+        services.AddValidatedOptions<AdminOptions>(configuration, AdminOptions.Section);
+        services.AddSingleton<IValidateOptions<AdminOptions>, AdminPasswordPolicy>();
         services.AddValidatedOptions<FailedLoginOptions>(configuration, FailedLoginOptions.Section);
+        services.AddValidatedOptions<TrustedProxyOptions>(configuration, TrustedProxyOptions.Section);
+        services.AddTrustedProxies(configuration);
         return services;
     }
 }

@@ -1,0 +1,63 @@
+using System.Net;
+using BallOrleans.Tests.Infrastructure;
+
+namespace BallOrleans.Tests.Admin;
+
+/// <summary>
+/// HTTP Basic sends the password in clear: over plain HTTP only a loopback client may send it,
+/// unless TLS ends at a proxy in front. A client elsewhere is played by X-Forwarded-For through a
+/// trusted proxy on 127.0.0.1.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CredentialTransportTests(PostgresServer postgres)
+{
+    private const string Remote = "203.0.113.9";
+
+    private async Task<BallWebApp> SiteAsync(string purpose, bool tlsEndsAtProxy) =>
+        new(await postgres.CreateDatabaseAsync(purpose), settings: new Dictionary<string, string?>
+        {
+            ["ForwardedHeaders:KnownProxies:0"] = "127.0.0.1",
+            ["Stats:TlsEndsAtProxy"] = tlsEndsAtProxy ? "true" : "false",
+        });
+
+    [Fact]
+    public async Task The_right_password_over_plain_http_from_another_machine_is_refused_without_a_challenge()
+    {
+        await using var site = await SiteAsync("transport_plain", tlsEndsAtProxy: false);
+        using var admin = site.ClientFrom(IPAddress.Loopback, BallWebApp.Basic("admin", BallWebApp.Password));
+
+        using var remote = await admin.SendAsync(Request(Remote, proto: null));
+        Assert.Equal(HttpStatusCode.Forbidden, remote.StatusCode);
+        Assert.False(remote.Headers.Contains("WWW-Authenticate"), "a challenge would ask the browser to send the password in clear");
+        Assert.Contains("Stats__TlsEndsAtProxy", await remote.Content.ReadAsStringAsync());
+
+        // The same client over HTTPS, as the trusted proxy reports it, and a loopback client, are served.
+        Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(Request(Remote, proto: "https"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(Request(forwardedFor: null, proto: null))).StatusCode);
+    }
+
+    [Fact]
+    public async Task With_tls_ending_at_the_proxy_plain_http_from_another_machine_is_served()
+    {
+        await using var site = await SiteAsync("transport_proxy_tls", tlsEndsAtProxy: true);
+        using var admin = site.ClientFrom(IPAddress.Loopback, BallWebApp.Basic("admin", BallWebApp.Password));
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(Request(Remote, proto: null))).StatusCode);
+    }
+
+    private static HttpRequestMessage Request(string? forwardedFor, string? proto)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/stats");
+        if (forwardedFor is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+        }
+
+        if (proto is not null)
+        {
+            request.Headers.Add("X-Forwarded-Proto", proto);
+        }
+
+        return request;
+    }
+}

@@ -1,0 +1,19 @@
+namespace BallOrleans.Grains.Hosting;
+
+/// <summary>Which local addresses a silo's silo-to-silo and gateway ports listen on.</summary>
+public enum SiloListening
+{
+    /// <summary>
+    /// Only <c>Orleans:AdvertisedAddress</c> (127.0.0.1 by default). The web co-host: its silo
+    /// talks to no other machine, so nobody else on the network, or in a neighbouring container
+    /// sharing the host's network, may reach the cluster transport, which has no authentication.
+    /// </summary>
+    AdvertisedAddressOnly,
+
+    /// <summary>
+    /// Every local address. Standalone silos: the advertised address may not be one of the
+    /// machine's own (a relay or NAT in front, as <c>cluster.sh --netns</c> can set up), and in
+    /// Kubernetes a NetworkPolicy (deploy/k8s/network-policy.yaml) says who may connect.
+    /// </summary>
+    AnyAddress,
+}
