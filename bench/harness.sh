@@ -126,6 +126,9 @@ count_sql_of() { [[ $1 == site ]] && echo "$SITE_COUNT_SQL" || echo "$BASE_COUNT
 # start_app APP DB [PASSWORD]: starts it on its port, against DB, and waits until it is ready.
 start_app() {
   local app=$1 db=$2 ready
+  # Both apps as production starts them (./ball run, cluster.sh, the manifests): tier-1 code
+  # from the first seconds, not after the JIT has been quiet for 100 ms (docs/performance.md).
+  export DOTNET_TC_CallCountingDelayMs=0
   if [[ $app == site ]]; then
     # From its folder: ASP.NET's content root (appsettings.json, its logging levels) is the
     # working directory. No admin password unless given: the admin pages then answer loopback.

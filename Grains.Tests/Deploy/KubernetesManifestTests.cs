@@ -159,7 +159,7 @@ public sealed partial class KubernetesManifestTests
             KubernetesHostingOptions.PodNamespaceEnvironmentVariable,
             KubernetesHostingOptions.PodIPEnvironmentVariable,
             // Read by the .NET host and ASP.NET Core themselves.
-            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS",
+            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS", "DOTNET_TC_CallCountingDelayMs",
             "Logging__Console__FormatterName",
         };
         AddSection(known, BallClusterOptions.Section, typeof(BallClusterOptions));

@@ -208,9 +208,11 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         return written;
     }
 
-    /// <summary>The browser family as the payload names it (its JSON name), or null.</summary>
-    private static string? BrowserName(BrowserFamily? browser) =>
-        browser is { } family ? JsonSerializer.Serialize(family).Trim('"') : null;
+    /// <summary>Each browser family as the payload names it (its JSON name), made once.</summary>
+    private static readonly Dictionary<BrowserFamily, string> BrowserNames =
+        Enum.GetValues<BrowserFamily>().ToDictionary(f => f, f => JsonSerializer.Serialize(f).Trim('"'));
+
+    private static string? BrowserName(BrowserFamily? browser) => browser is { } family ? BrowserNames[family] : null;
 
     private static string KeyOf(string stateName, GrainId grainId)
     {

@@ -23,9 +23,15 @@ public sealed class VisitorStorageOptions
     [Range(1, 10_000)]
     public int MaxBatch { get; set; } = 256;
 
-    /// <summary>Batches in flight at once, each on its own connection (grouped mode).</summary>
+    /// <summary>
+    /// Batches in flight at once, each on its own connection (grouped mode). Two, not more: a
+    /// batch costs PostgreSQL a fixed part (the statement, the commit and its WAL flush) besides
+    /// its rows, so fewer, fuller batches cost less per visit; two keep both of a small server's
+    /// cores busy (measured on 2 cores, warm returning load: 1.33x the baseline with 2 lanes,
+    /// about 1.0x with 4).
+    /// </summary>
     [Range(1, 64)]
-    public int Lanes { get; set; } = 4;
+    public int Lanes { get; set; } = 2;
 
     /// <summary>Operations that may wait for a lane; beyond that a write fails at once (grouped mode).</summary>
     [Range(1, 1_000_000)]
