@@ -20,7 +20,7 @@ public sealed class FaultCluster : IAsyncLifetime
     /// <summary>Silo slots with relays: the three, and one for a silo that joins for one scenario.</summary>
     public const int Slots = Silos + 1;
 
-    private const string AdminPassword = "fault-scenarios-admin"; // the policy wants 16 characters or more
+    private const string AdminPassword = "fault-scenarios-7qX2vK"; // 16 characters or more, 8 different, no placeholder word
     private readonly PostgresServer _postgres = PostgresServer.Private("faults");
     private readonly List<DelayProxy> _siloLinks = [];
     private readonly List<DelayProxy> _gatewayLinks = [];
