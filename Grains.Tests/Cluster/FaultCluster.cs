@@ -71,6 +71,9 @@ public sealed class FaultCluster : IAsyncLifetime
             ["CLUSTER_NETNS_RELAYED"] = "1",
             ["CLUSTER_NETNS_DB"] = $"{host}:{DatabaseLink.ListensOn.Port}",
             ["Stats__AdminPassword"] = AdminPassword,
+            // The scenario reads /api/stats from the host side of the bridge, over plain HTTP on a
+            // link nobody else is on: what a proxy that ends TLS in front of the site looks like.
+            ["Stats__TlsEndsAtProxy"] = "true",
             // Every visitor of the load comes from one address, the host side of the bridge.
             ["NewVisitors__PerAddressPerSecond"] = "0",
             // Logs that can be laid beside the scenario's own clock (it prints when the fault began and ended).
