@@ -37,6 +37,27 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task The_figures_beside_the_payload_are_the_payloads_and_the_pseudonym_is_the_one_SQL_computes()
+    {
+        var (cluster, storage, database) = await StartAsync("batchfigures");
+        await using var _ = cluster;
+        var writes = Enumerable.Range(1, 20).Select(views => (Id: NewGrainId(), State: NewState(views))).ToList();
+        await Task.WhenAll(writes.Select(w => storage.WriteStateAsync(StorageNames.VisitorState, w.Id, w.State)));
+
+        // Computed in .NET on the visit path, in SQL for the ADO.NET provider: both must agree.
+        Assert.Equal(0, await StoredVisitors.ScalarAsync(database, """
+            SELECT count(*) FROM ball_grain_state g CROSS JOIN ball_stats_key k
+            CROSS JOIN LATERAL (SELECT convert_from(g.payload, 'UTF8')::jsonb AS j) p
+            WHERE g.state_name = 'visitor'
+              AND (g.pid IS DISTINCT FROM ball_visitor_pid(k.inner_pad, k.outer_pad, g.grain_key)
+                   OR g.color IS DISTINCT FROM p.j->>'c' OR g.red_views IS DISTINCT FROM (p.j->>'r')::bigint
+                   OR g.blue_views IS DISTINCT FROM (p.j->>'b')::bigint
+                   OR date_trunc('milliseconds', g.last_seen) IS DISTINCT FROM date_trunc('milliseconds', (p.j->>'l')::timestamptz))
+            """));
+        Assert.Equal(20, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visitor_stats"));
+    }
+
+    [Fact]
     public async Task A_stale_etag_in_the_middle_of_a_batch_fails_that_write_only()
     {
         var (cluster, storage, database) = await StartAsync("batchstale", lanes: 1);

@@ -11,7 +11,10 @@ public enum VisitorSortKey
 /// <summary>A listing order: <c>first</c>, <c>last</c> or <c>views</c>, with a leading <c>-</c> for descending.</summary>
 public sealed record VisitorSort(VisitorSortKey Key, bool Descending)
 {
-    public static readonly VisitorSort Default = new(VisitorSortKey.LastSeen, Descending: true);
+    // Newest visitors first: first_seen is indexed (set once per visitor), so the default page is an
+    // index range, not a sort of every visitor (last_seen and views change at every visit and have
+    // no index, so that visits stay HOT updates; docs/architecture.md).
+    public static readonly VisitorSort Default = new(VisitorSortKey.FirstSeen, Descending: true);
 
     public static readonly IReadOnlyList<string> Names = ["first", "-first", "last", "-last", "views", "-views"];
 
