@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Privacy;
@@ -21,8 +20,6 @@ namespace BallOrleans.Grains.Storage;
 internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     private const string ReadSql = "SELECT grain_key, payload, version FROM ball_visitors_read($1, $2, $3)";
-    private const string WriteSql =
-        "SELECT written_key, new_version FROM ball_visitors_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     private const string ClearSql = "SELECT ball_visitors_clear($1, $2, $3, $4)";
 
     private readonly NpgsqlDataSource _dataSource;
@@ -60,8 +57,8 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         var key = KeyOf(stateName, grainId);
         var state = grainState.State as VisitorState
             ?? throw new ArgumentException($"this storage keeps only {nameof(VisitorState)}, not {typeof(T).Name}", nameof(grainState));
-        var write = new PendingWrite(
-            key, _serializer.Serialize(grainState.State).ToArray(), VersionOf(grainState.ETag), state, await _pseudonyms.PidOfAsync(key));
+        var write = new PendingWrite(new VisitorRowWrite(
+            key, _serializer.Serialize(grainState.State).ToArray(), VersionOf(grainState.ETag), await _pseudonyms.PidOfAsync(key), state));
         await _writes.EnqueueAsync(write);
         grainState.ETag = write.NewVersion.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
@@ -171,19 +168,8 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         // COMMIT, a silo that froze between the statement and its COMMIT held these rows' locks
         // until it woke, and every other silo's write of those visitors waited behind it
         // (measured: a 15 s freeze stalled them 15 s).
-        await using var command = new NpgsqlCommand(WriteSql, connection);
-        command.Parameters.Add(new() { Value = _serviceId });
-        command.Parameters.Add(new() { Value = StorageNames.VisitorState });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.Key).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.Payload).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.ExpectedVersion).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.Pid).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.State.Color).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.State.RedViews).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.State.BlueViews).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.State.FirstSeen).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.State.LastSeen).ToArray() });
-        command.Parameters.Add(new() { Value = rows.Select(w => w.State.Browser).ToArray() });
+        await using var command = VisitorRowWrite.Command(_serviceId, [.. rows.Select(w => w.Row)]);
+        command.Connection = connection;
         try
         {
             // The rows come back before the commit; the reader's end waits for PostgreSQL's
@@ -207,12 +193,6 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
 
         return written;
     }
-
-    /// <summary>Each browser family as the payload names it (its JSON name), made once.</summary>
-    private static readonly Dictionary<BrowserFamily, string> BrowserNames =
-        Enum.GetValues<BrowserFamily>().ToDictionary(f => f, f => JsonSerializer.Serialize(f).Trim('"'));
-
-    private static string? BrowserName(BrowserFamily? browser) => browser is { } family ? BrowserNames[family] : null;
 
     private static string KeyOf(string stateName, GrainId grainId)
     {
@@ -239,22 +219,14 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         public int? Version { get; set; }
     }
 
-    private sealed class PendingWrite(string key, byte[] payload, int? expectedVersion, VisitorState state, byte[] pid) : PendingOperation
+    private sealed class PendingWrite(VisitorRowWrite row) : PendingOperation
     {
-        public string Key { get; } = key;
+        public VisitorRowWrite Row { get; } = row;
 
-        public byte[] Payload { get; } = payload;
+        public string Key => Row.Key;
 
-        /// <summary>The figures written, typed beside the payload; taken now, as the payload was.</summary>
-        public VisitorFigures State { get; } = new(
-            state.Color.Name(), state.RedViews, state.BlueViews, state.FirstSeen.UtcDateTime, state.LastSeen.UtcDateTime, BrowserName(state.Browser));
-
-        public byte[] Pid { get; } = pid;
-
-        public int? ExpectedVersion { get; } = expectedVersion;
+        public int? ExpectedVersion => Row.ExpectedVersion;
 
         public int NewVersion { get; set; }
     }
-
-    private sealed record VisitorFigures(string Color, long RedViews, long BlueViews, DateTime FirstSeen, DateTime LastSeen, string? Browser);
 }

@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Privacy;
+using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using Npgsql;
 using Orleans.Storage;
@@ -16,7 +17,6 @@ public sealed class VisitorSeeder(
     VisitorPseudonymKey pseudonyms, TimeProvider clock)
 {
     private const int RowsPerWrite = 5_000;
-    private const string WriteSql = "SELECT count(*) FROM ball_visitors_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
     /// <summary>Writes <paramref name="visitors"/> new visitors; progress reports (phase, done, total).</summary>
     public async Task SeedAsync(string serviceId, int visitors, int seed, IProgress<(string Phase, long Done, long Total)>? progress = null,
@@ -30,22 +30,16 @@ public sealed class VisitorSeeder(
             var rows = Enumerable.Range(0, Math.Min(RowsPerWrite, visitors - written))
                 .Select(_ => VisitorId.NewId())
                 .Order(StringComparer.Ordinal)  // the lock order of every visitor write
-                .Select(id => (Id: id, State: NewVisitor(id, random, now)))
+                .Select(id =>
+                {
+                    var state = NewVisitor(id, random, now);
+                    return new VisitorRowWrite(id, serializer.Serialize(state).ToArray(), null, VisitorPseudonymKey.Pid(key, id), state);
+                })
                 .ToArray();
-            await using var command = dataSource.CreateCommand(WriteSql);
-            command.Parameters.Add(new() { Value = serviceId });
-            command.Parameters.Add(new() { Value = Grains.Hosting.StorageNames.VisitorState });
-            command.Parameters.Add(new() { Value = rows.Select(r => r.Id).ToArray() });
-            command.Parameters.Add(new() { Value = rows.Select(r => serializer.Serialize(r.State).ToArray()).ToArray() });
-            command.Parameters.Add(new() { Value = new int?[rows.Length] });
-            command.Parameters.Add(new() { Value = rows.Select(r => VisitorPseudonymKey.Pid(key, r.Id)).ToArray() });
-            command.Parameters.Add(new() { Value = rows.Select(r => r.State.Color.Name()).ToArray() });
-            command.Parameters.Add(new() { Value = rows.Select(r => r.State.RedViews).ToArray() });
-            command.Parameters.Add(new() { Value = rows.Select(r => r.State.BlueViews).ToArray() });
-            command.Parameters.Add(new() { Value = rows.Select(r => r.State.FirstSeen.UtcDateTime).ToArray() });
-            command.Parameters.Add(new() { Value = rows.Select(r => r.State.LastSeen.UtcDateTime).ToArray() });
-            command.Parameters.Add(new() { Value = new string?[rows.Length] });
-            await command.ExecuteScalarAsync(cancellationToken);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var command = VisitorRowWrite.Command(serviceId, rows);
+            command.Connection = connection;
+            await command.ExecuteNonQueryAsync(cancellationToken);
             written += rows.Length;
             progress?.Report(("visitors", written, visitors));
         }

@@ -1,16 +1,18 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Visitors;
 using Npgsql;
 
 namespace BallOrleans.Web.Stats;
 
 /// <summary>
-/// Reads of the visitor read model: keyset pages, walking an index in either direction, so a page
-/// costs the same on the first and the millionth row. Also holds the key that signs cursors.
+/// Reads of the visitor read model: keyset pages. By first visit a page walks an index in either
+/// direction, so it costs the same on the first and the millionth row; by last visit or views
+/// (no index: visits change them) it sorts the visitors. Also holds the key that signs cursors.
 /// </summary>
-public sealed class VisitorStatsReader(NpgsqlDataSource dataSource)
+public sealed class VisitorStatsReader(NpgsqlDataSource dataSource, VisitorPseudonymKey pseudonyms)
 {
     // One SQL text per shape (sort × direction × filter × cursor), built from fixed fragments
     // only, and kept, so that the auto-prepared statements are reused.
@@ -57,9 +59,7 @@ public sealed class VisitorStatsReader(NpgsqlDataSource dataSource)
             return cached;
         }
 
-        await using var command = dataSource.CreateCommand("SELECT key FROM ball_stats_key");
-        var key = (byte[])(await command.ExecuteScalarAsync(cancellationToken)
-            ?? throw new InvalidOperationException("ball_stats_key is empty: run the migrations"));
+        var key = await pseudonyms.KeyAsync().WaitAsync(cancellationToken);
         // A separate key per purpose: a cursor's MAC must never be usable as a pseudonym.
         return _cursorKey = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("ball cursor v1"));
     }
