@@ -56,13 +56,13 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         foreach (var (id, i) in gone.Select((id, i) => (id, i)))
         {
             var first = now.AddDays(-60 + i);
-            await StatsBooks.WriteAsync(database, id, StatsBooks.State(BallColor.Red, 1, first, first), modifiedOn: first);
-            await StatsBooks.WriteAsync(database, id, StatsBooks.State(BallColor.Red, 2 + i, first, first.AddDays(10)), modifiedOn: first.AddDays(10));
+            await StatsBooks.WriteAsync(database, id, StatsBooks.State(BallColor.Red, 1, first, first));
+            await StatsBooks.WriteAsync(database, id, StatsBooks.State(BallColor.Red, 2 + i, first, first.AddDays(10)));
         }
 
-        // Written long ago but, by its own state, seen last week (a clock ahead): kept.
+        // First seen 50 days ago, last seen a week ago: kept (retention judges by the last visit).
         var recent = VisitorId.NewId();
-        await StatsBooks.WriteAsync(database, recent, StatsBooks.State(BallColor.Blue, 3, now.AddDays(-50), now.AddDays(-7)), modifiedOn: now.AddDays(-40));
+        await StatsBooks.WriteAsync(database, recent, StatsBooks.State(BallColor.Blue, 3, now.AddDays(-50), now.AddDays(-7)));
 
         var erased = await cluster.Client.GetGrain<IRetentionGrain>(0).EraseExpiredAsync();
 

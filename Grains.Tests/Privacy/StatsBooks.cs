@@ -113,9 +113,8 @@ internal static class StatsBooks
     /// <summary>
     /// Writes a visitor's state by SQL through the ADO.NET provider's write (an update of the
     /// version stored, or an insert), as a visit or a restore would; it keeps the stats.
-    /// <paramref name="modifiedOn"/> then sets the row's write time.
     /// </summary>
-    public static async Task WriteAsync(string database, string visitorId, VisitorState state, DateTimeOffset? modifiedOn = null)
+    public static async Task WriteAsync(string database, string visitorId, VisitorState state)
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
@@ -127,13 +126,6 @@ internal static class StatsBooks
         command.Parameters.Add(new() { Value = visitorId });
         command.Parameters.Add(new() { Value = JsonSerializer.SerializeToUtf8Bytes(state) });
         Assert.NotNull(await command.ExecuteScalarAsync() as int?);
-        if (modifiedOn is { } at)
-        {
-            await using var touch = new NpgsqlCommand("UPDATE ball_grain_state SET modified_on = $2 WHERE grain_key = $1", connection);
-            touch.Parameters.Add(new() { Value = visitorId });
-            touch.Parameters.Add(new() { Value = at.UtcDateTime });
-            await touch.ExecuteNonQueryAsync();
-        }
     }
 
     /// <summary>Deletes visitors' rows by SQL, as retention does.</summary>
