@@ -12,16 +12,16 @@ namespace BallOrleans.Web;
 
 /// <summary>
 /// Command-line verbs of the Web program: <c>migrate</c>, <c>seed --visitors N</c>,
-/// <c>rebuild-read-model</c> (<c>dotnet run --project Web -- seed --visitors 1000000</c>).
+/// <c>rebuild-read-model</c>, <c>rotate-cookie-key</c> (<c>dotnet run --project Web -- seed --visitors 1000000</c>).
 /// </summary>
 internal static class Commands
 {
-    private const string Known = "migrate, seed --visitors N [--seed S], rebuild-read-model";
+    private const string Known = "migrate, seed --visitors N [--seed S], rebuild-read-model, rotate-cookie-key";
 
     /// <summary>Runs <paramref name="command"/> with the settings <paramref name="builder"/> holds (bound by <see cref="Hosting.WebOptions"/>).</summary>
     public static async Task<int> RunAsync(string command, WebApplicationBuilder builder)
     {
-        if (command is not ("migrate" or "seed" or "rebuild-read-model"))
+        if (command is not ("migrate" or "seed" or "rebuild-read-model" or "rotate-cookie-key"))
         {
             Console.Error.WriteLine($"ball: unknown command '{command}' (known: {Known})");
             return 2;
@@ -46,6 +46,10 @@ internal static class Commands
                 Console.Error.WriteLine("ball: rebuilding the read model from grain state (one transaction; readers wait for it)");
                 var rows = await app.Services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(serviceId);
                 Console.WriteLine($"ball: read model rebuilt from {rows:N0} visitors' grain state");
+                return 0;
+            case "rotate-cookie-key":
+                var (id, signsFrom) = await Visits.CookieKeyRotation.AddKeyAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
+                Console.WriteLine($"ball: cookie key {id} added; it signs from {signsFrom:u} on, and every older key still verifies");
                 return 0;
             default:
                 return await SeedAsync(app.Services.GetRequiredService<VisitorSeeder>(), serviceId, configuration);

@@ -20,6 +20,9 @@ public static class WebServices
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<NewVisitorLimit>();
         services.AddSingleton<VisitService>();
+        services.AddSingleton<VisitorCookieKeys>();
+        services.AddSingleton<LegacyVisitorCookies>();
+        services.AddSingleton<VisitorCookies>();
         services.AddSingleton<VisitCounting>();
         services.AddBallBots();
         services.AddStatsStore();

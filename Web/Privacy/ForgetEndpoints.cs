@@ -19,7 +19,7 @@ public static class ForgetEndpoints
         return app;
     }
 
-    private static async Task<IResult> ForgetAsync(HttpContext context, IGrainFactory grains, ILoggerFactory loggers)
+    private static async Task<IResult> ForgetAsync(HttpContext context, IGrainFactory grains, VisitorCookies cookies, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (!SameOrigin.IsSameOrigin(context.Request))
@@ -28,7 +28,17 @@ public static class ForgetEndpoints
                 detail: "POST /forget is accepted from this site's own pages only (Sec-Fetch-Site: same-origin, and an Origin of this host).");
         }
 
-        var id = VisitorCookie.Read(context.Request);
+        string? id;
+        try
+        {
+            id = (await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted))?.VisitorId;
+        }
+        catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex) && !context.RequestAborted.IsCancellationRequested)
+        {
+            // The cookie keys (read once per process) or a pre-signing cookie's row could not be read.
+            return NotNow(context, ex, loggers);
+        }
+
         if (id is null)
         {
             return WantsPage(context.Request)
@@ -46,16 +56,21 @@ public static class ForgetEndpoints
         {
             // Not known whether the delete committed: the cookie stays, so that a retry (which is
             // safe) can finish the job.
-            loggers.CreateLogger(typeof(ForgetEndpoints)).LogWarning("Forget not confirmed: {Reason}", ex.Message);
-            context.Response.Headers.RetryAfter = "1";
-            return WantsPage(context.Request)
-                ? Html(ForgetPages.NotNow(), StatusCodes.Status503ServiceUnavailable)
-                : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not confirmed",
-                    detail: "The erasure may or may not have happened; trying again is safe.");
+            return NotNow(context, ex, loggers);
         }
 
         VisitorCookie.Expire(context.Response, secure: context.Request.IsHttps);
         return Html(ForgetPages.Forgotten(), StatusCodes.Status200OK);
+    }
+
+    private static IResult NotNow(HttpContext context, Exception ex, ILoggerFactory loggers)
+    {
+        loggers.CreateLogger(typeof(ForgetEndpoints)).LogWarning("Forget not confirmed: {Reason}", ex.Message);
+        context.Response.Headers.RetryAfter = "1";
+        return WantsPage(context.Request)
+            ? Html(ForgetPages.NotNow(), StatusCodes.Status503ServiceUnavailable)
+            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not confirmed",
+                detail: "The erasure may or may not have happened; trying again is safe.");
     }
 
     // A form post from a browser accepts HTML; an API client asking for JSON gets problem details.

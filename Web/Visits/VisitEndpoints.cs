@@ -23,7 +23,7 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> ShowBallAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+        HttpContext context, VisitService visits, VisitCounting counting, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
@@ -32,10 +32,12 @@ public static class VisitEndpoints
         }
 
         PageVisit? visit;
+        CookieVisitor? cookie;
         try
         {
+            cookie = await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted);
             visit = await visits.VisitAsync(
-                VisitorCookie.Read(context.Request), counting.Counts(context.Request),
+                cookie?.VisitorId, counting.Counts(context.Request),
                 context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString(), context.RequestAborted);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
@@ -68,9 +70,10 @@ public static class VisitEndpoints
             return Unavailable(context, NotCounted);
         }
 
-        if (visit.NewVisitorId is { } id)
+        // A new visitor gets a cookie; so does one whose cookie is bare or signed by a retired key.
+        if ((visit.NewVisitorId ?? (cookie is { Reissue: true } ? cookie.VisitorId : null)) is { } id)
         {
-            VisitorCookie.Write(context.Response, id, secure: context.Request.IsHttps);
+            await cookies.WriteAsync(context.Response, id, secure: context.Request.IsHttps);
         }
 
         return Results.Content(BallPage.Render(visit.Color, visit.Views, visit.Counted), "text/html; charset=utf-8");
