@@ -41,7 +41,7 @@ public sealed class HonestOutcomeTests(PostgresServer postgres)
         // the store holds no more than every visit that may have counted (attempts the waking
         // silo had queued may still land after that answer).
         var (next, unanswered) = await VisitUntilAnsweredAsync(client, id);
-        var stored = (await ClusterProbe.StoredViewsAsync(database))[id];
+        var stored = (await ClusterProbe.StoredViewsAsync(database))[Pages.IdOf(id)];
         Assert.InRange(next, 2, 2 + 1 + unanswered);
         Assert.InRange(stored, next, 2 + 1 + unanswered);
     }

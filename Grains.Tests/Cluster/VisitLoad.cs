@@ -18,6 +18,9 @@ public sealed partial class VisitLoad : IAsyncDisposable
     public const int MaxVisits = 100_000;
 
     private readonly HttpClient _http;
+
+    // Each visitor's signed cookie, by the id the history and the checker know them by.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _cookies = new();
     private readonly CancellationTokenSource _stop = new(MaxDuration);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private Task _workers = Task.CompletedTask;
@@ -114,7 +117,7 @@ public sealed partial class VisitLoad : IAsyncDisposable
             using var request = new HttpRequestMessage(HttpMethod.Get, "/");
             if (id is not null)
             {
-                request.Headers.Add("Cookie", $"ball_visitor={id}");
+                request.Headers.Add("Cookie", $"ball_visitor={_cookies[id]}");
             }
 
             using var response = await _http.SendAsync(request);
@@ -129,7 +132,12 @@ public sealed partial class VisitLoad : IAsyncDisposable
             };
             // A newcomer learns their id from the cookie; a returning visitor keeps theirs even if
             // the site minted a new one (the checker then sees their count fall).
-            visitor ??= VisitorCookie(response);
+            if (VisitorCookie(response) is { } cookie)
+            {
+                var named = Web.Pages.IdOf(cookie);
+                _cookies[named] = cookie;
+                visitor ??= named;
+            }
         }
         catch (HttpRequestException)
         {

@@ -6,6 +6,7 @@ using System.Text.Json;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Tests.Web;
 using BallOrleans.Web.Stats;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -25,7 +26,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
             var browser = app.CreateClient();
             var first = await browser.GetAsync("/");
             var cookie = first.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("ball_visitor=", StringComparison.Ordinal));
-            cookies.Add(cookie["ball_visitor=".Length..cookie.IndexOf(';')]);
+            cookies.Add(Pages.IdOf(cookie["ball_visitor=".Length..cookie.IndexOf(';')]));
             await browser.GetAsync("/");
         }
 

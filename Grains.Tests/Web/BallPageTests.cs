@@ -125,7 +125,7 @@ public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime
         var response = await reader.ReadToEndAsync();
 
         Assert.StartsWith("HTTP/1.1 200", response);
-        Assert.Matches("(?im)^Set-Cookie: ball_visitor=[A-Za-z0-9_-]{22};", response);
+        Assert.Matches("(?im)^Set-Cookie: ball_visitor=[A-Za-z0-9_-]{22}\\.1\\.[A-Za-z0-9_-]{22};", response);
     }
 
     [Fact]

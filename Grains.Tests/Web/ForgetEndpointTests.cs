@@ -31,7 +31,7 @@ public sealed class ForgetEndpointTests(PostgresServer postgres)
         var expiry = Assert.Single(forget.Headers.GetValues("Set-Cookie"));
         Assert.StartsWith("ball_visitor=;", expiry);
         Assert.Contains("expires=Thu, 01 Jan 1970", expiry);
-        await StatsBooks.AssertNoTraceAsync(database, id);
+        await StatsBooks.AssertNoTraceAsync(database, Pages.IdOf(id));
         await StatsBooks.AssertBalancedAsync(database);
         var left = await StoredVisitors.SumAsync(database);
         Assert.Equal((1L, 2L), (left.RedVisitors + left.BlueVisitors, left.RedViews + left.BlueViews));
@@ -124,7 +124,7 @@ public sealed class ForgetEndpointTests(PostgresServer postgres)
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
 
-        await StatsBooks.AssertNoTraceAsync(database, id);
+        await StatsBooks.AssertNoTraceAsync(database, Pages.IdOf(id));
         await StatsBooks.AssertBalancedAsync(database);
         var after = JsonDocument.Parse(await admin.GetStringAsync("/api/visitors")).RootElement.GetProperty("items");
         Assert.DoesNotContain(after.EnumerateArray(), v => v.GetProperty("id").GetString() == pid);

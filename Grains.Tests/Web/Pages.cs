@@ -14,7 +14,10 @@ public static partial class Pages
         return new Ball(match.Groups["color"].Value, long.Parse(match.Groups["views"].Value));
     }
 
-    /// <summary>The visitor id from the response's single <c>ball_visitor</c> Set-Cookie, or null when none was set.</summary>
+    /// <summary>
+    /// The value of the response's single <c>ball_visitor</c> Set-Cookie (the visitor id, signed:
+    /// what the browser sends back), or null when none was set.
+    /// </summary>
     public static string? NewVisitorId(HttpResponseMessage response)
     {
         if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
@@ -29,9 +32,13 @@ public static partial class Pages
         return match.Groups[1].Value;
     }
 
+    /// <summary>The visitor id (grain key) a cookie value names.</summary>
+    public static string IdOf(string cookie) =>
+        BallOrleans.Web.Visits.VisitorCookie.TryParse(cookie, out var id, out _, out _) ? id : throw new ArgumentException($"not a visitor cookie: {cookie}");
+
     [GeneratedRegex("data-color=\"(?<color>[a-z]+)\" data-views=\"(?<views>\\d+)\"")]
     private static partial Regex BallElement();
 
-    [GeneratedRegex("^ball_visitor=([A-Za-z0-9_-]{22});")]
+    [GeneratedRegex("^ball_visitor=([A-Za-z0-9_-]{22}\\.[1-9][0-9]{0,3}\\.[A-Za-z0-9_-]{22});")]
     private static partial Regex VisitorCookieValue();
 }
