@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -60,7 +61,7 @@ public sealed class RetentionGrain(
         catch (Exception ex)
         {
             // Batches already done stay done; the rest waits for the next run.
-            logger.LogWarning("Retention run failed; retrying at the next one: {Reason}", ex.Message);
+            logger.LogWarning("Retention run failed; retrying at the next one: {Reason}", LogRedaction.Redact(ex.Message));
         }
     }
 }

@@ -34,6 +34,14 @@ public sealed class VisitorPseudonymKey(NpgsqlDataSource dataSource)
         return key;
     }
 
+    /// <summary>
+    /// How a log line names a visitor: by pseudonym (what the stats pages show, and what an admin
+    /// erases by), never by id. Without the key in hand (not read yet) it names nobody, and waits
+    /// for no database.
+    /// </summary>
+    public string ForLogs(string visitorId) =>
+        _key is { IsCompletedSuccessfully: true } key ? $"pid {Convert.ToHexStringLower(Pid(key.Result, visitorId))}" : "(pseudonym key not read yet)";
+
     /// <summary>The pseudonymous id of <paramref name="visitorId"/> under <paramref name="key"/>.</summary>
     public static byte[] Pid(byte[] key, string visitorId)
     {

@@ -45,12 +45,12 @@ public sealed class FirstVisitGrain(
         catch (CommitOutcomeUnknownException ex)
         {
             // A retry finds the row if it was stored, and the visitor's grain answers it then.
-            logger.LogWarning("First visit of {VisitorId} may or may not be stored: {Reason}", visitorId, ex.InnerException?.Message);
+            logger.LogWarning("First visit of {Visitor} may or may not be stored: {Reason}", LogName(visitorId), LogRedaction.Redact(ex.InnerException?.Message));
             return VisitResult.Unconfirmed;
         }
         catch (Exception ex)
         {
-            logger.LogWarning("First visit of {VisitorId} not stored: {Reason}", visitorId, ex.Message);
+            logger.LogWarning("First visit of {Visitor} not stored: {Reason}", LogName(visitorId), LogRedaction.Redact(ex.Message));
             BallMetrics.VisitsNotStored.Add(1);
             return VisitResult.NotStored;
         }
@@ -58,4 +58,7 @@ public sealed class FirstVisitGrain(
         BallMetrics.Visits.Add(1, BallMetrics.ColorTag(state.Color.Name()));
         return new VisitResult(state.View());
     }
+
+    // By pseudonym, never the raw id (see VisitorGrain).
+    private string LogName(string visitorId) => ServiceProvider.GetRequiredService<Privacy.VisitorPseudonymKey>().ForLogs(visitorId);
 }

@@ -42,6 +42,9 @@ public sealed class VisitorGrain(
         set => _state.State = value;
     }
 
+    // Logs name the visitor by pseudonym: the raw id is the grain key, and forget-me never reaches logs.
+    private string LogName => ServiceProvider.GetRequiredService<VisitorPseudonymKey>().ForLogs(this.GetPrimaryKeyString());
+
     // A record without a first-seen time was cleared, or never written: the visitor is unknown.
     private bool IsKnown => _state.RecordExists && State.FirstSeen != default;
 
@@ -98,7 +101,7 @@ public sealed class VisitorGrain(
             // partition, an earlier attempt of this very visit whose answer was lost, the minted
             // id that had a row, or a repair by hand. Their write is the truth: reload, and count
             // on top unless it already decides this visit.
-            logger.LogWarning("Visitor {VisitorId} changed under us ({Reason}); reloading", this.GetPrimaryKeyString(), ex.Message);
+            logger.LogWarning("Visitor {Visitor} changed under us ({Reason}); reloading", LogName, LogRedaction.Redact(ex.Message));
             try
             {
                 await ReadAsync();
@@ -177,7 +180,7 @@ public sealed class VisitorGrain(
         }
 
         _loaded = false;
-        logger.LogWarning("Visit of {VisitorId} may or may not be stored: {Reason}", this.GetPrimaryKeyString(), ex.InnerException?.Message);
+        logger.LogWarning("Visit of {Visitor} may or may not be stored: {Reason}", LogName, LogRedaction.Redact(ex.InnerException?.Message));
         return VisitResult.Unconfirmed;
     }
 
@@ -185,7 +188,7 @@ public sealed class VisitorGrain(
     {
         // The caller answers 503 and the visitor reloads; the message is enough to see why
         // (the stack adds nothing when the database is simply down, and there may be many).
-        logger.LogWarning("Visit of {VisitorId} not stored: {Reason}", this.GetPrimaryKeyString(), ex.Message);
+        logger.LogWarning("Visit of {Visitor} not stored: {Reason}", LogName, LogRedaction.Redact(ex.Message));
         BallMetrics.VisitsNotStored.Add(1);
         return VisitResult.NotStored;
     }

@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Visits;
 
@@ -65,7 +66,7 @@ public static class ForgetEndpoints
 
     private static IResult NotNow(HttpContext context, Exception ex, ILoggerFactory loggers)
     {
-        loggers.CreateLogger(typeof(ForgetEndpoints)).LogWarning("Forget not confirmed: {Reason}", ex.Message);
+        loggers.CreateLogger(typeof(ForgetEndpoints)).LogWarning("Forget not confirmed: {Reason}", LogRedaction.Redact(ex.Message));
         context.Response.Headers.RetryAfter = "1";
         return WantsPage(context.Request)
             ? Html(ForgetPages.NotNow(), StatusCodes.Status503ServiceUnavailable)

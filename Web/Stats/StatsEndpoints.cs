@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Web.Bots;
@@ -107,7 +108,7 @@ public static class StatsEndpoints
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            loggers.CreateLogger(typeof(StatsEndpoints)).LogWarning(ex, "Stats request failed");
+            loggers.CreateLogger(typeof(StatsEndpoints)).LogWarning("Stats request failed: {Exception}", LogRedaction.Describe(ex));
             if (context.Response.HasStarted)
             {
                 // Half a CSV is already out: cutting the connection is the only honest signal left.

@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
@@ -45,7 +46,7 @@ public static class VisitEndpoints
             var logger = loggers.CreateLogger(typeof(VisitEndpoints));
             if (ex is VisitNotConfirmedException)
             {
-                logger.LogWarning("Visit outcome unknown: {Error}: {Reason}", ex.InnerException?.GetType().Name, ex.InnerException?.Message ?? ex.Message);
+                logger.LogWarning("Visit outcome unknown: {Error}: {Reason}", ex.InnerException?.GetType().Name, LogRedaction.Redact(ex.InnerException?.Message ?? ex.Message));
                 return Unavailable(context, Unknown);
             }
 
@@ -53,14 +54,15 @@ public static class VisitEndpoints
             {
                 // The grain could not even read its state, so it wrote nothing. A database outage
                 // fails every visit; its stack trace says nothing new.
-                logger.LogWarning("Visit not recorded, database unavailable: {Reason}", ex.Message);
+                logger.LogWarning("Visit not recorded, database unavailable: {Reason}", LogRedaction.Redact(ex.Message));
                 return Unavailable(context, NotCounted);
             }
 
             // Cluster trouble that outlasted the retry deadline (a call timed out, a connection
             // dropped after the call went out) or a failure we did not expect: the grain may have
             // counted the view without our hearing of it, so the visitor is told we don't know.
-            logger.LogWarning(ex, "Visit outcome unknown");
+            // Orleans names the called grain, whose key is the visitor id, in its exceptions' messages.
+            logger.LogWarning("Visit outcome unknown: {Exception}", LogRedaction.Describe(ex));
             return Unavailable(context, Unknown);
         }
 
