@@ -37,7 +37,8 @@ SITE_ENV=${SITE_ENV:-}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH/results}
 # Total views the site stored: the visitor grains' JSON state holds r (red) and b (blue) views.
 SITE_COUNT_SQL=${SITE_COUNT_SQL:-"select coalesce(sum((convert_from(payload,'UTF8')::jsonb->>'r')::bigint + (convert_from(payload,'UTF8')::jsonb->>'b')::bigint),0) from ball_grain_state where state_name='visitor'"}
-SITE_IDS_SQL=${SITE_IDS_SQL:-"select grain_key from ball_grain_state where state_name='visitor'"}
+# The seeded visitors' signed cookies (Grains/Storage/Functions/cookies.sql): a bare id is no cookie.
+SITE_IDS_SQL=${SITE_IDS_SQL:-"select ball_visitor_cookie(s.key_id, s.inner_pad, s.outer_pad, g.grain_key) from ball_grain_state g, ball_cookie_signer() s where g.state_name='visitor'"}
 BASE_COUNT_SQL="select coalesce(sum(red_views + blue_views), 0) from baseline_visitor"
 CLK_TCK=$(getconf CLK_TCK)
 

@@ -175,6 +175,19 @@ public sealed class SignedCookieTests(PostgresServer postgres)
         Assert.Equal(tableBefore.Inserts, tableAfter.Inserts);
     }
 
+    [Fact]
+    public async Task The_database_signs_a_stored_visitor_as_the_site_does()
+    {
+        var database = await postgres.CreateDatabaseAsync("sql_cookies");
+        await using var app = new BallWebApp(database);
+        var (cookie, _) = await NewVisitorAsync(app.CreateCookielessClient());
+
+        // What bench/harness.sh reads to visit seeded visitors.
+        var made = await StoredVisitors.ScalarTextAsync(database,
+            $"SELECT ball_visitor_cookie(s.key_id, s.inner_pad, s.outer_pad, '{Pages.IdOf(cookie)}') FROM ball_cookie_signer() s");
+        Assert.Equal(cookie, made);
+    }
+
     // Well-formed forged cookies: signed with a wrong key, naming a key that does not exist, a
     // real visitor's id with a made-up tag, and bare ids (no visitor predates signing here).
     private static IEnumerable<string> Forgeries(string victim)
