@@ -33,10 +33,12 @@ public static class VisitEndpoints
         }
 
         PageVisit? visit;
-        CookieVisitor? cookie;
+        CookieVisitor? cookie = null;
+        var cookieRead = false;
         try
         {
             cookie = await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted);
+            cookieRead = true;
             visit = await visits.VisitAsync(
                 cookie?.VisitorId, counting.Counts(context.Request),
                 context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString(), context.RequestAborted);
@@ -44,6 +46,13 @@ public static class VisitEndpoints
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
             var logger = loggers.CreateLogger(typeof(VisitEndpoints));
+            if (!cookieRead)
+            {
+                // No grain was called: the cookie keys or a pre-signing cookie's row could not be read.
+                logger.LogWarning("Visit not recorded, cookie not checked: {Reason}", LogRedaction.Redact(ex.Message));
+                return Unavailable(context, NotCounted);
+            }
+
             if (ex is VisitNotConfirmedException)
             {
                 logger.LogWarning("Visit outcome unknown: {Error}: {Reason}", ex.InnerException?.GetType().Name, LogRedaction.Redact(ex.InnerException?.Message ?? ex.Message));
