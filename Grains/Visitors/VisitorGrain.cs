@@ -107,6 +107,14 @@ public sealed class VisitorGrain(
                     return decided;
                 }
 
+                if (!IsKnown)
+                {
+                    // The row is gone: the visitor was erased (forget-me, retention, the admin)
+                    // after we read them. They stay erased: nothing is counted or stored again.
+                    DeactivateOnIdle();
+                    return VisitResult.Unknown;
+                }
+
                 before = State.Copy();
                 CountView(now, requestId, browser);
                 await WriteAsync();
