@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Visitors;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
@@ -32,69 +35,76 @@ public static class VisitEndpoints
             return BallPreview.Show(preview);
         }
 
-        PageVisit? visit;
-        CookieVisitor? cookie = null;
-        var cookieRead = false;
+        CookieVisitor? cookie;
         try
         {
             cookie = await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted);
-            cookieRead = true;
-            visit = await visits.VisitAsync(
-                cookie?.VisitorId, counting.Counts(context.Request),
-                context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString(), context.RequestAborted);
         }
-        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex) && !context.RequestAborted.IsCancellationRequested)
         {
-            var logger = loggers.CreateLogger(typeof(VisitEndpoints));
-            if (!cookieRead)
-            {
-                // No grain was called: the cookie keys or a pre-signing cookie's row could not be read.
-                logger.LogWarning("Visit not recorded, cookie not checked: {Reason}", LogRedaction.Redact(ex.Message));
-                return Unavailable(context, NotCounted);
-            }
-
-            if (ex is VisitNotConfirmedException)
-            {
-                logger.LogWarning("Visit outcome unknown: {Error}: {Reason}", ex.InnerException?.GetType().Name, LogRedaction.Redact(ex.InnerException?.Message ?? ex.Message));
-                return Unavailable(context, Unknown);
-            }
-
-            if (DatabaseFailure.IsCauseOf(ex))
-            {
-                // The grain could not even read its state, so it wrote nothing. A database outage
-                // fails every visit; its stack trace says nothing new.
-                logger.LogWarning("Visit not recorded, database unavailable: {Reason}", LogRedaction.Redact(ex.Message));
-                return Unavailable(context, NotCounted);
-            }
-
-            // Cluster trouble that outlasted the retry deadline (a call timed out, a connection
-            // dropped after the call went out) or a failure we did not expect: the grain may have
-            // counted the view without our hearing of it, so the visitor is told we don't know.
-            // Orleans names the called grain, whose key is the visitor id, in its exceptions' messages.
-            logger.LogWarning("Visit outcome unknown: {Exception}", LogRedaction.Describe(ex));
-            return Unavailable(context, Unknown);
-        }
-
-        if (visit is null)
-        {
-            // The grain said storage failed: definitely not counted; reload in a moment.
+            // No grain was called: the cookie keys, or a pre-signing cookie's row, could not be read.
+            loggers.CreateLogger(typeof(VisitEndpoints)).LogWarning("Visit not recorded, cookie not checked: {Reason}", LogRedaction.Redact(ex.Message));
             return Unavailable(context, NotCounted);
         }
 
-        // A new visitor gets a cookie; so does one whose cookie is bare or signed by a retired key.
-        if ((visit.NewVisitorId ?? (cookie is { Reissue: true } ? cookie.VisitorId : null)) is { } id)
+        var cookieId = cookie?.VisitorId;
+        if (!counting.Counts(context.Request))
         {
-            await cookies.WriteAsync(context.Response, id, secure: context.Request.IsHttps);
+            // Not a visit (HEAD, a prefetch, a crawler): show what the visitor has, store nothing.
+            if (await visits.PeekAsync(cookieId, context.RequestAborted) is not { } shown)
+            {
+                return Unavailable(context, NotCounted);
+            }
+
+            await ReissueAsync(context, cookies, cookie);
+            return Page(shown, counted: false);
         }
 
-        return Results.Content(BallPage.Render(visit.Color, visit.Views, visit.Counted), "text/html; charset=utf-8");
+        var outcome = await visits.VisitAsync(
+            new VisitRequest(cookieId, context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString()), context.RequestAborted);
+        switch (outcome)
+        {
+            case VisitOutcome.Counted counted:
+                if (counted.NewVisitorId is { } id)
+                {
+                    await cookies.WriteAsync(context.Response, id, secure: context.Request.IsHttps);
+                }
+                else
+                {
+                    await ReissueAsync(context, cookies, cookie);
+                }
+
+                return Page(counted.View, counted: true);
+            case VisitOutcome.UnknownVisitor:
+                // No visitor could be minted (the address is over its limit): a newcomer's ball, uncounted.
+                return Page(visits.Newcomer(), counted: false);
+            case VisitOutcome.NotStored:
+                // Storage refused: definitely not counted; reload in a moment.
+                return Unavailable(context, NotCounted);
+            case VisitOutcome.Unconfirmed:
+                return Unavailable(context, Unknown);
+            default:
+                throw new UnreachableException($"a visit outcome this page does not know: {outcome}");
+        }
     }
 
-    private static IResult Unavailable(HttpContext context, string outcome)
+    // A bare cookie from before signing, or one signed by a key that no longer signs, is replaced by a freshly signed one.
+    private static async Task ReissueAsync(HttpContext context, VisitorCookies cookies, CookieVisitor? cookie)
+    {
+        if (cookie is { Reissue: true })
+        {
+            await cookies.WriteAsync(context.Response, cookie.VisitorId, secure: context.Request.IsHttps);
+        }
+    }
+
+    private static ContentHttpResult Page(VisitorView view, bool counted) =>
+        TypedResults.Content(BallPage.Render(view.Color, view.Views, counted), "text/html; charset=utf-8");
+
+    private static ContentHttpResult Unavailable(HttpContext context, string outcome)
     {
         context.Response.Headers.RetryAfter = "1";
         context.Response.Headers[OutcomeHeader] = outcome;
         var page = outcome == NotCounted ? BallPage.NotCounted() : BallPage.OutcomeUnknown();
-        return Results.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
+        return TypedResults.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }
