@@ -87,6 +87,13 @@ public static class BallSilo
         }
 
         silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: listen == SiloListening.AnyAddress);
+        // Ports that only this machine reaches (a co-host on loopback) stay plain: TLS there would
+        // keep out nobody that could not read the process's key anyway.
+        if (listen == SiloListening.AnyAddress || !IPAddress.IsLoopback(advertised))
+        {
+            silo.UseClusterTls(configuration);
+        }
+
         var connectionString = PostgresConnection.Resolve(configuration);
         silo.UseAdoNetClustering(o =>
         {

@@ -46,7 +46,8 @@ public static class OrleansHosting
                         {
                             o.Invariant = "Npgsql";
                             o.ConnectionString = connectionString;
-                        });
+                        })
+                        .UseClusterTls(configuration);
                     if (cluster.Dashboard)
                     {
                         client.AddDashboard();
