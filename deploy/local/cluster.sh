@@ -47,6 +47,10 @@
 # gets none of this.
 #   cluster.sh cert silo|client NAME             one more certificate from this run folder's CA (made when
 #                                                missing); prints the settings that use it
+#   cluster.sh guest COMMAND...                  run COMMAND as another host would: (netns) in namespace
+#                                                ball<N>-guest at 10.213.<N>.3, with ConnectionStrings__Postgres
+#                                                set to reach the database; its exit code is the script's. E.g.
+#                                                guest dotnet Web/bin/Release/net10.0/Web.dll cluster-check
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_DIR=$(mkdir -p "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && cd "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && pwd)
@@ -436,6 +440,14 @@ case $cmd in
   cert)
     make_cert "${1:?silo or client?}" "${2:?which name?}"
     echo "Orleans__Tls__CertificatePath=$TLS_DIR/$2.pem Orleans__Tls__KeyPath=$TLS_DIR/$2.key Orleans__Tls__CaPath=$TLS_DIR/ca.pem"
+    ;;
+  guest)
+    load_settings
+    (( $# )) || die "guest needs a command"
+    guest_ns=""
+    if netns; then guest_ns=$NET-guest; host_up "$guest_ns" "$SUBNET.3"; fi
+    # shellcheck disable=SC2046
+    exec $(ns_prefix "$guest_ns") env ConnectionStrings__Postgres="$DB_CONNECTION" "$@"
     ;;
   net-up) NETNS=1; net_up ;;
   net-down) NETNS=1; net_down ;;
