@@ -87,9 +87,10 @@ public static class BallSilo
         }
 
         silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: listen == SiloListening.AnyAddress);
-        // Ports that only this machine reaches (a co-host on loopback) stay plain: TLS there would
-        // keep out nobody that could not read the process's key anyway.
-        if (listen == SiloListening.AnyAddress || !IPAddress.IsLoopback(advertised))
+        // Mutual TLS wherever the ports can be reached from another machine. A co-host on loopback
+        // stays plain unless it is given certificates: its only peers are this machine's users.
+        if (listen == SiloListening.AnyAddress || !IPAddress.IsLoopback(advertised)
+            || !string.IsNullOrWhiteSpace(BallOptions.Get<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section).CertificatePath))
         {
             silo.UseClusterTls(configuration);
         }
