@@ -45,7 +45,16 @@ public sealed class TransportCluster : IAsyncLifetime
         await _postgres.InitializeAsync();
         Database = await _postgres.CreateDatabaseAsync("transport");
         Network = NetworkNamespaces.Pick();
-        Cluster = await LocalCluster.StartAsync(Database, silos: 2, network: Network);
+        // What is tested here is who may talk, not how fast a dead silo is noticed: membership
+        // with Orleans' patient probes, so that a busy machine's slow handshakes never get the
+        // control silo voted dead while it joins.
+        var patient = new Dictionary<string, string?>
+        {
+            ["Orleans__Membership__ProbeTimeout"] = "00:00:05",
+            ["Orleans__Membership__MaxProbeTimeout"] = "00:00:05",
+            ["Orleans__Membership__NumMissedProbesLimit"] = "3",
+        };
+        Cluster = await LocalCluster.StartAsync(Database, silos: 2, patient, Network);
         _intruderDirectory = Directory.CreateTempSubdirectory("ball-intruder-").FullName;
     }
 

@@ -193,7 +193,9 @@ public sealed class LocalCluster : IAsyncDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        // Generous: on a busy 2-core machine a start of three silos and the web tier, each
+        // process's first TLS handshakes included, has taken over 90 s.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
         {

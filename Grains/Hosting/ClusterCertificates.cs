@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Options;
@@ -87,13 +88,33 @@ public sealed class ClusterCertificates
         LocalCertificate = Local,
         RemoteCertificateMode = RemoteCertificateMode.RequireCertificate,
         ClientCertificateMode = RemoteCertificateMode.RequireCertificate,
-        // Our own chain check replaces the platform's verdict, which judges by the machine's roots
-        // and by a host name (see the remarks).
-        RemoteCertificateValidation = (certificate, _, _) => Accepts(certificate, peer, out _),
+        // The handshake builds the peer's chain once, against the cluster CA alone...
+        OnAuthenticateAsServer = (_, o) => ((SslServerAuthenticationOptions)o.SslServerAuthenticationOptions).CertificateChainPolicy = ChainPolicy(),
+        OnAuthenticateAsClient = (_, o) => ((SslClientAuthenticationOptions)o.SslClientAuthenticationOptions).CertificateChainPolicy = ChainPolicy(),
+        // ...and its verdict counts except for the host name (see the remarks); then the role.
+        RemoteCertificateValidation = (certificate, chain, errors) =>
+            (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None && HasUsages(certificate, peer, out _),
     };
 
     /// <summary>Whether <paramref name="certificate"/> chains to the cluster CA, is in its validity period and carries <paramref name="role"/>'s usages.</summary>
     public bool Accepts(X509Certificate2 certificate, Role role, out string why)
+    {
+        if (!HasUsages(certificate, role, out why))
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain { ChainPolicy = ChainPolicy() };
+        if (!chain.Build(certificate))
+        {
+            why = "it does not chain to a CA in Orleans:Tls:CaPath (" + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim())) + ")";
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool HasUsages(X509Certificate2 certificate, Role role, out string why)
     {
         var usages = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().SingleOrDefault()?.EnhancedKeyUsages;
         // A certificate without the extension would be valid for every usage: roles need it said.
@@ -105,19 +126,21 @@ public sealed class ClusterCertificates
             return false;
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);
-        // A private CA publishes no revocation lists: certificates are short-lived and rotated instead.
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (!chain.Build(certificate))
-        {
-            why = "it does not chain to a CA in Orleans:Tls:CaPath (" + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim())) + ")";
-            return false;
-        }
-
         why = "";
         return true;
+    }
+
+    /// <summary>Trust the cluster CA and nothing else.</summary>
+    private X509ChainPolicy ChainPolicy()
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            // A private CA publishes no revocation lists: certificates are short-lived and rotated instead.
+            RevocationMode = X509RevocationMode.NoCheck,
+        };
+        policy.CustomTrustStore.AddRange(_authorities);
+        return policy;
     }
 
     private static bool Has(OidCollection usages, Oid usage) => usages.Cast<Oid>().Any(u => u.Value == usage.Value);
