@@ -87,6 +87,14 @@ public static class BallSilo
         }
 
         silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: listen == SiloListening.AnyAddress);
+        // Mutual TLS wherever the ports can be reached from another machine. A co-host on loopback
+        // stays plain unless it is given certificates: its only peers are this machine's users.
+        if (listen == SiloListening.AnyAddress || !IPAddress.IsLoopback(advertised)
+            || !string.IsNullOrWhiteSpace(BallOptions.Get<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section).CertificatePath))
+        {
+            silo.UseClusterTls(configuration);
+        }
+
         var connectionString = PostgresConnection.Resolve(configuration);
         silo.UseAdoNetClustering(o =>
         {
