@@ -26,7 +26,7 @@ public static class RangeSection
 
     private static string Segments(IReadOnlyList<(SegmentStats Segment, SrmResult Srm)> segments)
     {
-        var html = new StringBuilder("<table class=\"segments\" id=\"segments\"><thead><tr><th>segment</th><th>red visitors</th><th>blue visitors</th><th>red views</th><th>blue views</th><th>split check p</th><th></th></tr></thead><tbody>");
+        var html = new StringBuilder("<table class=\"segments\" id=\"segments\"><thead><tr><th>segment</th><th>red visitors</th><th>blue visitors</th><th>red views</th><th>blue views</th><th>split check p</th><th></th><th>anytime-valid p</th><th></th></tr></thead><tbody>");
         foreach (var (segment, srm) in segments)
         {
             var label = segment.Dimension == SegmentStats.Browser ? $"browser: {segment.Name}" : $"{segment.Name} visitors";
@@ -41,10 +41,12 @@ public static class RangeSection
                 html.Append(Invariant($"<td>{segment.Of(color).Views:N0}</td>"));
             }
 
-            html.Append(Invariant($"<td>{StatsPage.FormatP(srm.PValue)}</td><td class=\"srm {(srm.Flagged ? "flagged" : "ok")}\">{(srm.Flagged ? "mismatch" : "ok")}</td></tr>"));
+            html.Append(Invariant($"<td>{StatsPage.FormatP(srm.PValue)}</td><td class=\"srm {(srm.Flagged ? "flagged" : "ok")}\">{(srm.Flagged ? "mismatch" : "ok")}</td>"));
+            var sequential = srm.Sequential;
+            html.Append(Invariant($"<td>{StatsPage.FormatP(sequential.PValue)}</td><td class=\"srm sequential {(sequential.Flagged ? "flagged" : "ok")}\">{(sequential.Flagged ? "mismatch" : "ok")}</td></tr>"));
         }
 
-        return html.Append("</tbody></table><p class=\"note\">Returning: seen again 30 minutes or more after their first visit. Browser: the family of the first visit; unknown for visitors stored before it was recorded.</p>").ToString();
+        return html.Append("</tbody></table><p class=\"note\">Returning: seen again 30 minutes or more after their first visit. Browser: the family of the first visit; unknown for visitors stored before it was recorded. Anytime-valid: each segment's sequential check is flagged at 0.001 divided by the number of segments (Bonferroni), so all of them together alarm on a healthy split at most 0.1% of the time, however often the page is watched.</p>").ToString();
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

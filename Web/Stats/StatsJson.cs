@@ -8,8 +8,15 @@ namespace BallOrleans.Web.Stats;
 /// <summary>Visitors and views of one color in <c>GET /api/stats</c>.</summary>
 public sealed record ColorJson(long Visitors, long Views);
 
-/// <summary>The sample-ratio-mismatch check in <c>GET /api/stats</c>.</summary>
-public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged);
+/// <summary>The sample-ratio-mismatch check in <c>GET /api/stats</c>: chi-square, and the anytime-valid check under <c>sequential</c>.</summary>
+public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged, SequentialSrmJson Sequential)
+{
+    public static SrmJson From(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged,
+        new SequentialSrmJson(srm.Sequential.LogBayesFactor, srm.Sequential.PValue, srm.Sequential.Flagged));
+}
+
+/// <summary>The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its p-value, flagged.</summary>
+public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged);
 
 /// <summary>One bot family in <c>GET /api/stats</c>: requests excluded since start-up.</summary>
 public sealed record BotFamilyJson(string Family, long Requests);
@@ -53,7 +60,7 @@ public sealed record StatsJson(
         [.. range.Stats.Cumulative.Select(d => new CumulativeJson(d.Day, d.Red, d.Blue))],
         [.. range.Segments.Select(s => new SegmentJson(s.Segment.Dimension, s.Segment.Name, Json(s.Segment.Red), Json(s.Segment.Blue), Json(s.Srm)))]);
 
-    private static SrmJson Json(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged);
+    private static SrmJson Json(SrmResult srm) => SrmJson.From(srm);
 
     private static ColorJson Json(ColorTotals totals) => new(totals.Visitors, totals.Views);
 }

@@ -69,9 +69,11 @@ public static class StatsPage
     public static string SrmLine(string id, SrmResult srm, string lead = "Split check")
     {
         var html = new StringBuilder(Invariant($"<p class=\"srm {(srm.Flagged ? "flagged" : "ok")}\" id=\"{id}\">{lead} (sample-ratio mismatch): χ² = {srm.ChiSquare:0.###}, p = {FormatP(srm.PValue)} — "));
-        return html.Append(srm.Flagged
-            ? "<strong>mismatch</strong>: the split differs from the configured weights (p &lt; 0.001).</p>"
-            : "healthy (flagged when p &lt; 0.001 with at least 8 visitors per color).</p>").ToString();
+        html.Append(srm.Flagged
+            ? "<strong>mismatch</strong>: the split differs from the configured weights (p &lt; 0.001)."
+            : "healthy (flagged when p &lt; 0.001 with at least 8 visitors per color).");
+        var sequential = srm.Sequential;
+        return html.Append(Invariant($" <span class=\"sequential {(sequential.Flagged ? "flagged" : "ok")}\" id=\"{id}-sequential\">Watched continuously (anytime-valid): log Bayes factor {sequential.LogBayesFactor:0.##}, p = {FormatP(sequential.PValue)} — {(sequential.Flagged ? "<strong>mismatch</strong>" : "healthy")}.</span></p>")).ToString();
     }
 
     private static string Filters(VisitorQuery query, StatsRange range)

@@ -16,20 +16,26 @@ public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, Visit
     public async Task<(StatsSnapshot Snapshot, SrmResult Srm)> TotalsAsync()
     {
         var snapshot = await cache.GetAsync();
-        return (snapshot, Srm(snapshot.Of(BallColor.Red).Visitors, snapshot.Of(BallColor.Blue).Visitors));
+        return (snapshot, Srm(snapshot.Of(BallColor.Red).Visitors, snapshot.Of(BallColor.Blue).Visitors, SequentialSampleRatio.Alpha));
     }
 
     public async Task<RangeReport> RangeAsync(StatsRange range)
     {
         var stats = await ranges.GetAsync(range.From, range.To);
-        return new RangeReport(stats, Srm(stats.FirstSeenRed.Visitors, stats.FirstSeenBlue.Visitors),
-            [.. stats.Segments.Select(s => (s, Srm(s.Red.Visitors, s.Blue.Visitors)))]);
+        // Bonferroni over the segments: m sequential checks at alpha/m each keep the chance that
+        // any of them ever alarms on a healthy split at most alpha, however they are watched.
+        var segmentAlpha = SegmentAlpha(stats.Segments.Count);
+        return new RangeReport(stats, Srm(stats.FirstSeenRed.Visitors, stats.FirstSeenBlue.Visitors, SequentialSampleRatio.Alpha),
+            [.. stats.Segments.Select(s => (s, Srm(s.Red.Visitors, s.Blue.Visitors, segmentAlpha)))]);
     }
 
-    private SrmResult Srm(long red, long blue)
+    /// <summary>The sequential check's alpha for each of <paramref name="segments"/> segments (Bonferroni).</summary>
+    public static double SegmentAlpha(int segments) => SequentialSampleRatio.Alpha / Math.Max(1, segments);
+
+    public SrmResult Srm(long red, long blue, double sequentialAlpha)
     {
         var w = weights.Value;
-        return SampleRatioMismatch.Check(red, w.RedWeight, blue, w.BlueWeight);
+        return SampleRatioMismatch.Check(red, w.RedWeight, blue, w.BlueWeight, sequentialAlpha);
     }
 
     public async Task<VisitorPage> PageAsync(VisitorQuery query, CancellationToken cancellationToken)
