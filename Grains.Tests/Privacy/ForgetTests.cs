@@ -23,7 +23,7 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         var ids = await StoredVisitors.LoadAsync(cluster.Client, visitors: 60, seed: 21);
         var forgotten = ids.Take(20).ToList();
 
-        var erased = await Task.WhenAll(forgotten.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).ForgetAsync()));
+        var erased = await Task.WhenAll(forgotten.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).ForgetAsync(ErasureReason.Forget)));
 
         Assert.All(erased, Assert.True);
         await StatsBooks.AssertBalancedAsync(database);
@@ -40,7 +40,7 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         var grain = cluster.Client.GetGrain<IVisitorGrain>(forgotten[0]);
         Assert.Null(await grain.GetStateAsync());
         Assert.True((await grain.VisitAsync(firstVisit: false, Guid.NewGuid())).IsUnknown);
-        Assert.False(await grain.ForgetAsync());
+        Assert.False(await grain.ForgetAsync(ErasureReason.Forget));
         await StatsBooks.AssertBalancedAsync(database);
     }
 

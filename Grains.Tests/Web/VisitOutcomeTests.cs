@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Privacy;
 using System.Net;
 using System.Reflection;
 using BallOrleans.Grains.Visitors;
@@ -108,7 +109,7 @@ public sealed class VisitOutcomeTests
             return script[Math.Min(Calls.Count, script.Length) - 1](requestId);
         }
 
-        public Task<bool> ForgetAsync() => throw new NotSupportedException();
+        public Task<bool> ForgetAsync(ErasureReason reason) => throw new NotSupportedException();
 
         public Task<VisitResult> PeekAsync() => throw new NotSupportedException();
 

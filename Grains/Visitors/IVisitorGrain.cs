@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Privacy;
 using Orleans.Concurrency;
 
 namespace BallOrleans.Grains.Visitors;
@@ -22,13 +23,13 @@ public interface IVisitorGrain : IGrainWithStringKey
     Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0);
 
     /// <summary>
-    /// Erases the visitor: their grain-state row is deleted, and with it (by the stats triggers,
-    /// in the same transaction) their read-model row and their views in the totals, the days and
-    /// the minutes. The grain then deactivates; a later visit with this id is unknown. Returns
-    /// whether there was anything to erase.
+    /// Erases the visitor: their row is deleted, and in the same transaction they leave the
+    /// totals and the days, and the erasure ledger books them under <paramref name="reason"/>.
+    /// The grain then deactivates; a later visit with this id is unknown. Returns whether there
+    /// was anything to erase.
     /// </summary>
     [Alias("Forget")]
-    Task<bool> ForgetAsync();
+    Task<bool> ForgetAsync(ErasureReason reason);
 
     /// <summary>What the visitor would be shown, without counting a view.</summary>
     [Alias("Peek"), ReadOnly]

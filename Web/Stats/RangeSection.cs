@@ -17,7 +17,8 @@ public static class RangeSection
         var red = stats.FirstSeenRed;
         var blue = stats.FirstSeenBlue;
         html.Append(Invariant($"<p class=\"range-visitors\" id=\"range-visitors\" data-red=\"{red.Visitors}\" data-blue=\"{blue.Visitors}\">First seen in these days: <span class=\"red\">{red.Visitors:N0} red</span> and <span class=\"blue\">{blue.Visitors:N0} blue</span> visitors, with {red.Views + blue.Views:N0} views so far.</p>"));
-        html.Append(StatsPage.SrmLine("range-srm", report.Srm, "Of these visitors, split check"));
+        html.Append(StatsPage.SrmLine("range-srm-assigned", report.AssignedSrm, "Assigned in these days (remaining + erased), split check"));
+        html.Append(StatsPage.SrmLine("range-srm", report.Srm, "Of these visitors (remaining), split check"));
         html.Append("<h3>New visitors per day</h3>").Append(DailyChart.Render("daily-visitors", "new visitors", stats.Daily, t => t.Visitors));
         html.Append("<h3>Views per day</h3>").Append(DailyChart.Render("daily-views", "views", stats.Daily, t => t.Views));
         html.Append("<h3>Segments of the visitors first seen in these days</h3>").Append(Segments(report.Segments));

@@ -41,7 +41,8 @@ public static class StatsEndpoints
             }
 
             var (snapshot, srm) = await reports.TotalsAsync();
-            return Results.Json(StatsJson.From(snapshot, srm, await bots.SumAsync(), await reports.RangeAsync(range)));
+            var report = await reports.RangeAsync(range);
+            return Results.Json(StatsJson.From(snapshot, srm, reports.AssignedSrm(snapshot, report.Stats.Erased), await bots.SumAsync(), report));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
@@ -92,7 +93,10 @@ public static class StatsEndpoints
             var report = await reports.RangeAsync(range);
             var page = await reports.PageAsync(query, context.RequestAborted);
             var excluded = await bots.SumAsync();
-            var view = new StatsView(snapshot, srm, excluded, query, page, range, report, today);
+            var view = new StatsView(snapshot, srm, excluded, query, page, range, report, today)
+            {
+                AssignedSrm = reports.AssignedSrm(snapshot, report.Stats.Erased),
+            };
             return Results.Content(fragment ? StatsPage.RenderLive(view) : StatsPage.Render(view), "text/html; charset=utf-8");
         });
 

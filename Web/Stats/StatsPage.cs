@@ -9,7 +9,11 @@ namespace BallOrleans.Web.Stats;
 
 /// <summary>Everything one rendering of <c>/stats</c> shows.</summary>
 public sealed record StatsView(
-    StatsSnapshot Snapshot, SrmResult Srm, BotCounts Bots, VisitorQuery Query, VisitorPage Page, StatsRange Range, RangeReport Report, DateOnly Today);
+    StatsSnapshot Snapshot, SrmResult Srm, BotCounts Bots, VisitorQuery Query, VisitorPage Page, StatsRange Range, RangeReport Report, DateOnly Today)
+{
+    /// <summary>The split check of everyone assigned (remaining plus erased); <see cref="Srm"/> is of those remaining.</summary>
+    public SrmResult AssignedSrm { get; init; } = Srm;
+}
 
 /// <summary>
 /// The HTML of <c>/stats</c>. Everything is rendered on the server; <c>/stats.js</c> only swaps in
@@ -56,7 +60,10 @@ public static class StatsPage
         }
 
         html.Append(Invariant($"<tr class=\"all\"><td>all</td><td data-visitors=\"{snapshot.Visitors}\">{snapshot.Visitors:N0}</td><td>100%</td><td>{snapshot.Views:N0}</td></tr></tbody></table>"));
-        html.Append(SrmLine("srm", srm));
+        var erased = view.Report.Stats.Erased;
+        html.Append(Invariant($"<p class=\"erased\" id=\"erased\" data-red=\"{erased.Of(BallColor.Red).Visitors}\" data-blue=\"{erased.Of(BallColor.Blue).Visitors}\">Erased since (forget-me, retention, admin): <span class=\"red\">{erased.Of(BallColor.Red).Visitors:N0} red</span> and <span class=\"blue\">{erased.Of(BallColor.Blue).Visitors:N0} blue</span> visitors, with {erased.Of(BallColor.Red).Views + erased.Of(BallColor.Blue).Views:N0} views.</p>"));
+        html.Append(SrmLine("srm-assigned", view.AssignedSrm, "Assigned (remaining + erased), split check"));
+        html.Append(SrmLine("srm", srm, "Remaining, split check"));
         html.Append("<h2>Visits per minute</h2>").Append(VisitsChart.Render(snapshot));
         html.Append(RangeSection.Render(view.Report));
         html.Append("<h2>Bots (not counted)</h2>").Append(BotsTable.Render(bots));
