@@ -89,12 +89,12 @@ public sealed class ErasureLedgerTests(PostgresServer postgres)
                 "(SELECT reason, sum(visitors) AS v, sum(views) AS w FROM ball_stats_erased WHERE color = 'blue' GROUP BY reason) s"));
     }
 
-    internal static async Task<JsonElement> StatsAsync(HttpClient admin, long remainingVisitors)
+    internal static async Task<JsonElement> StatsAsync(HttpClient admin, long remainingVisitors, string path = "/api/stats?from=2025-06-01&to=2025-06-02")
     {
         // The totals are read back every few hundred milliseconds: wait until they hold every write.
         for (var attempt = 0; ; attempt++)
         {
-            var stats = JsonDocument.Parse(await admin.GetStringAsync("/api/stats?from=2025-06-01&to=2025-06-02")).RootElement;
+            var stats = JsonDocument.Parse(await admin.GetStringAsync(path)).RootElement;
             if (stats.GetProperty("visitors").GetInt64() == remainingVisitors || attempt == 100)
             {
                 return stats;

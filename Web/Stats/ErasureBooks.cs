@@ -16,6 +16,13 @@ public sealed record ErasureBooks(IReadOnlyList<ErasedCounts> AllTime, IReadOnly
 {
     public static readonly ErasureBooks None = new([], []);
 
+    /// <summary>The days of the range per arm and reason (only those with erasures).</summary>
+    public IReadOnlyList<(DateOnly Day, ErasedCounts Counts)> DailyByReason { get; init; } = [];
+
+    /// <summary>One day, one arm and reason.</summary>
+    public ColorTotals On(DateOnly day, BallColor color, ErasureReason reason) =>
+        Sum(DailyByReason.Where(e => e.Day == day && e.Counts.Color == color && e.Counts.Reason == reason).Select(e => e.Counts), color);
+
     /// <summary>All time, one arm, every reason.</summary>
     public ColorTotals Of(BallColor color) => Sum(AllTime.Where(e => e.Color == color), color);
 

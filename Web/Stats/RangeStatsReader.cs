@@ -20,8 +20,8 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
     private const string BeforeSql = "SELECT color, sum(visitors)::bigint FROM ball_stats_daily WHERE day < $1 GROUP BY color";
 
     private const string ErasedDailySql = """
-        SELECT day, color, sum(visitors)::bigint, sum(views)::bigint FROM ball_stats_erased
-        WHERE day BETWEEN $1 AND $2 GROUP BY day, color
+        SELECT day, color, sum(visitors)::bigint, sum(views)::bigint, reason FROM ball_stats_erased
+        WHERE day BETWEEN $1 AND $2 GROUP BY day, color, reason
         """;
 
     // Every erasure ever: a few rows per day of the experiment, summed.
@@ -67,7 +67,17 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
         }
 
         await reader.NextResultAsync(cancellationToken);
-        var erasedDays = await DaysAsync(reader, cancellationToken);
+        var erasedByReason = new List<(DateOnly Day, ErasedCounts Counts)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(1), out var color) && ErasureReasons.TryParse(reader.GetString(4), out var reason))
+            {
+                erasedByReason.Add((reader.GetFieldValue<DateOnly>(0), new ErasedCounts(color, reason, reader.GetInt64(2), reader.GetInt64(3))));
+            }
+        }
+
+        var erasedDays = erasedByReason.GroupBy(e => (e.Day, e.Counts.Color)).ToDictionary(
+            g => g.Key, g => new ColorTotals(g.Key.Color, g.Sum(e => e.Counts.Visitors), g.Sum(e => e.Counts.Views)));
         await reader.NextResultAsync(cancellationToken);
         var erasedAll = new List<ErasedCounts>();
         while (await reader.ReadAsync(cancellationToken))
@@ -96,7 +106,7 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
         return new RangeStats(from, to, daily, cumulative,
             Sum(rows.Where(r => r.Color == BallColor.Red), BallColor.Red), Sum(rows.Where(r => r.Color == BallColor.Blue), BallColor.Blue),
-            Segments(rows), new ErasureBooks(erasedAll, erasedDaily));
+            Segments(rows), new ErasureBooks(erasedAll, erasedDaily) { DailyByReason = erasedByReason });
     }
 
     private static async Task<Dictionary<(DateOnly, BallColor), ColorTotals>> DaysAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)

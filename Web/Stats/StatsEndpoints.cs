@@ -42,7 +42,9 @@ public static class StatsEndpoints
 
             var (snapshot, srm) = await reports.TotalsAsync();
             var report = await reports.RangeAsync(range);
-            return Results.Json(StatsJson.From(snapshot, srm, reports.AssignedSrm(snapshot, report.Stats.Erased), await bots.SumAsync(), report));
+            var inMemory = await bots.SumAsync();
+            return Results.Json(StatsJson.From(
+                snapshot, srm, reports.AssignedSrm(snapshot, report.Stats.Erased), inMemory, report, reports.Waterfall(snapshot, report, inMemory)));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
@@ -96,6 +98,7 @@ public static class StatsEndpoints
             var view = new StatsView(snapshot, srm, excluded, query, page, range, report, today)
             {
                 AssignedSrm = reports.AssignedSrm(snapshot, report.Stats.Erased),
+                Waterfall = reports.Waterfall(snapshot, report, excluded),
             };
             return Results.Content(fragment ? StatsPage.RenderLive(view) : StatsPage.Render(view), "text/html; charset=utf-8");
         });

@@ -60,10 +60,10 @@ public sealed record RangeJson(DateOnly From, DateOnly To, ColorJson Red, ColorJ
 /// </summary>
 public sealed record StatsJson(
     long Visitors, long Views, Dictionary<string, ColorJson> Colors, SrmJson Srm, BotsJson Bots, DateTimeOffset AsOf,
-    Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks,
+    Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks, WaterfallJson Waterfall,
     RangeJson Range, IReadOnlyList<DayJson> Daily, IReadOnlyList<CumulativeJson> Cumulative, IReadOnlyList<SegmentJson> Segments)
 {
-    public static StatsJson From(StatsSnapshot snapshot, SrmResult srm, SrmResult assignedSrm, BotCounts bots, RangeReport range) => new(
+    public static StatsJson From(StatsSnapshot snapshot, SrmResult srm, SrmResult assignedSrm, BotCounts bots, RangeReport range, Waterfall waterfall) => new(
         snapshot.Visitors,
         snapshot.Views,
         BallColors.All.ToDictionary(c => c.Name(), c => new ColorJson(snapshot.Of(c).Visitors, snapshot.Of(c).Views)),
@@ -74,6 +74,7 @@ public sealed record StatsJson(
             range.Stats.Erased.Of(c).Visitors, range.Stats.Erased.Of(c).Views,
             ErasureReasons.All.ToDictionary(r => r.Name(), r => Json(range.Stats.Erased.Of(c, r))))),
         new SplitChecksJson(Json(assignedSrm), Json(srm)),
+        WaterfallJson.From(waterfall),
         new RangeJson(range.Stats.From, range.Stats.To, Json(range.Stats.FirstSeenRed), Json(range.Stats.FirstSeenBlue), Json(range.Srm), Json(range.AssignedSrm)),
         [.. range.Stats.Daily.Select(d => new DayJson(d.Day, new(d.Red.Visitors, d.Red.Views), new(d.Blue.Visitors, d.Blue.Views),
             new ErasedDayJson(Json(range.Stats.Erased.On(d.Day).Red), Json(range.Stats.Erased.On(d.Day).Blue))))],

@@ -13,6 +13,8 @@ public sealed record StatsView(
 {
     /// <summary>The split check of everyone assigned (remaining plus erased); <see cref="Srm"/> is of those remaining.</summary>
     public SrmResult AssignedSrm { get; init; } = Srm;
+
+    public Waterfall? Waterfall { get; init; }
 }
 
 /// <summary>
@@ -64,6 +66,11 @@ public static class StatsPage
         html.Append(Invariant($"<p class=\"erased\" id=\"erased\" data-red=\"{erased.Of(BallColor.Red).Visitors}\" data-blue=\"{erased.Of(BallColor.Blue).Visitors}\">Erased since (forget-me, retention, admin): <span class=\"red\">{erased.Of(BallColor.Red).Visitors:N0} red</span> and <span class=\"blue\">{erased.Of(BallColor.Blue).Visitors:N0} blue</span> visitors, with {erased.Of(BallColor.Red).Views + erased.Of(BallColor.Blue).Views:N0} views.</p>"));
         html.Append(SrmLine("srm-assigned", view.AssignedSrm, "Assigned (remaining + erased), split check"));
         html.Append(SrmLine("srm", srm, "Remaining, split check"));
+        if (view.Waterfall is { } waterfall)
+        {
+            html.Append("<h2>Exposure waterfall</h2>").Append(WaterfallSection.Render(waterfall));
+        }
+
         html.Append("<h2>Visits per minute</h2>").Append(VisitsChart.Render(snapshot));
         html.Append(RangeSection.Render(view.Report));
         html.Append("<h2>Bots (not counted)</h2>").Append(BotsTable.Render(bots));

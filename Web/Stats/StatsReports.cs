@@ -1,5 +1,7 @@
+using BallOrleans.Grains.Bots;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Bots;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Stats;
@@ -35,6 +37,10 @@ public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, Visit
             AssignedSrm = Srm(stats.AssignedInRange(BallColor.Red).Visitors, stats.AssignedInRange(BallColor.Blue).Visitors, SequentialSampleRatio.Alpha),
         };
     }
+
+    /// <summary>The exposure waterfall of all time and of the range's days.</summary>
+    public Waterfall Waterfall(StatsSnapshot snapshot, RangeReport report, BotCounts inMemory) =>
+        Stats.Waterfall.Build(snapshot, report.Stats, inMemory.Exposures, BotCountsPusher.Interval, Srm);
 
     /// <summary>
     /// The split check of every visitor ever assigned: those remaining plus those erased. An arm

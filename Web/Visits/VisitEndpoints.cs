@@ -23,19 +23,22 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> ShowBallAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+        HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
         {
+            exposures.Preview(preview);
             return BallPreview.Show(preview);
         }
 
         PageVisit? visit;
+        var notCounted = counting.NotCountedReason(context.Request);
+        var cookieId = VisitorCookie.Read(context.Request);
         try
         {
             visit = await visits.VisitAsync(
-                VisitorCookie.Read(context.Request), counting.Counts(context.Request),
+                cookieId, notCounted is null,
                 context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString(), context.RequestAborted);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
@@ -68,6 +71,7 @@ public static class VisitEndpoints
             return Unavailable(context, NotCounted);
         }
 
+        exposures.Shown(notCounted, cookieId, visit);
         if (visit.NewVisitorId is { } id)
         {
             VisitorCookie.Write(context.Response, id, secure: context.Request.IsHttps);
