@@ -109,6 +109,23 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
             Segments(rows), new ErasureBooks(erasedAll, erasedDaily) { DailyByReason = erasedByReason });
     }
 
+    /// <summary>The erasure ledger's sums of all time, per arm and reason (no days): a few rows, for the metrics.</summary>
+    public async Task<ErasureBooks> ReadErasedAllTimeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(ErasedAllSql);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var erased = new List<ErasedCounts>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(0), out var color) && ErasureReasons.TryParse(reader.GetString(1), out var reason))
+            {
+                erased.Add(new ErasedCounts(color, reason, reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
+        return new ErasureBooks(erased, []);
+    }
+
     private static async Task<Dictionary<(DateOnly, BallColor), ColorTotals>> DaysAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         var days = new Dictionary<(DateOnly, BallColor), ColorTotals>();

@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
@@ -84,6 +85,7 @@ public static class VisitEndpoints
     {
         context.Response.Headers.RetryAfter = "1";
         context.Response.Headers[OutcomeHeader] = outcome;
+        BallMetrics.VisitsUnavailable.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         var page = outcome == NotCounted ? BallPage.NotCounted() : BallPage.OutcomeUnknown();
         return Results.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
     }
