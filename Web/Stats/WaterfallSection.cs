@@ -7,8 +7,8 @@ namespace BallOrleans.Web.Stats;
 /// <summary>The exposure waterfall on <c>/stats</c>: a table of all time with its split checks, a small bar chart, and one line a day.</summary>
 public static class WaterfallSection
 {
-    private const int ChartWidth = 520;
-    private const int LabelWidth = 170;
+    private const int ChartWidth = 600;
+    private const int LabelWidth = 215;
     private const int RowHeight = 16;
 
     public static string Render(Waterfall waterfall)
