@@ -12,6 +12,7 @@ namespace BallOrleans.Tests.Cluster;
 /// </summary>
 /// <remarks>In the shared collection only so that it never runs beside the other cluster tests on two cores.</remarks>
 [Collection(PostgresCollection.Name)]
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);

@@ -11,6 +11,7 @@ namespace BallOrleans.Tests.Cluster;
 /// they may run in any order. Skipped, with the reason, where namespaces cannot be made.
 /// </summary>
 [Collection(PostgresCollection.Name)]
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed partial class FaultScenarios(FaultCluster faults, ITestOutputHelper output) : IClassFixture<FaultCluster>
 {
     private static readonly TimeSpan Warm = TimeSpan.FromSeconds(3);

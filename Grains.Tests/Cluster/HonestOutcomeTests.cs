@@ -12,6 +12,7 @@ namespace BallOrleans.Tests.Cluster;
 /// refusing the write, is pinned by <see cref="DatabaseOutageTests"/>.)
 /// </summary>
 [Collection(PostgresCollection.Name)]
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class HonestOutcomeTests(PostgresServer postgres)
 {
     [Fact]

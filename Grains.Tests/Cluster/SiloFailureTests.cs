@@ -9,6 +9,7 @@ namespace BallOrleans.Tests.Cluster;
 /// and join. Visitors must see no error, and what is stored must be exactly what they were shown.
 /// </summary>
 [Collection(PostgresCollection.Name)]
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper output)
 {
     [Fact]

@@ -3,6 +3,7 @@ using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Tests.Stats;
+using BallOrleans.Tests.Visitors;
 
 namespace BallOrleans.Tests.Privacy;
 
@@ -38,8 +39,9 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         var (snapshot, expected, _) = await StoredVisitors.WaitForReportAsync(cluster, database, TimeSpan.FromSeconds(10));
         Assert.True(expected.Matches(snapshot));
         var grain = cluster.Client.GetGrain<IVisitorGrain>(forgotten[0]);
-        Assert.Null(await grain.GetStateAsync());
-        Assert.True((await grain.VisitAsync(firstVisit: false, Guid.NewGuid())).IsUnknown);
+        Assert.Null(await cluster.StoredStateAsync(forgotten[0]));
+        Assert.Null(await grain.PeekAsync());
+        Assert.IsType<VisitOutcome.UnknownVisitor>(await grain.VisitAsync(Guid.NewGuid()));
         Assert.False(await grain.ForgetAsync(ErasureReason.Forget));
         await StatsBooks.AssertBalancedAsync(database);
     }
@@ -75,7 +77,7 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
 
         var remaining = await StoredVisitors.SumAsync(database);
         Assert.Equal(6, remaining.RedVisitors + remaining.BlueVisitors);
-        Assert.All(await Task.WhenAll(live.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).GetStateAsync())), Assert.NotNull);
+        Assert.All(await Task.WhenAll(live.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).PeekAsync())), Assert.NotNull);
         Assert.Equal(0, await cluster.Client.GetGrain<IRetentionGrain>(0).EraseExpiredAsync());
     }
 }

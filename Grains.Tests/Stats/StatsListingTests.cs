@@ -8,6 +8,7 @@ using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Web.Stats;
 using Microsoft.Extensions.DependencyInjection;
+using BallOrleans.Tests.Visitors;
 
 namespace BallOrleans.Tests.Stats;
 
@@ -71,7 +72,7 @@ public sealed class StatsListingTests(PostgresServer postgres)
             var count = 0;
             while (!stop.IsCancellationRequested)
             {
-                await grains.GetGrain<IVisitorGrain>(VisitorId.NewId()).VisitAsync(firstVisit: true, Guid.NewGuid());
+                await grains.FirstVisitAsync(VisitorId.NewId(), Guid.NewGuid());
                 count++;
             }
 

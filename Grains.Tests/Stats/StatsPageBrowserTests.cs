@@ -6,6 +6,7 @@ namespace BallOrleans.Tests.Stats;
 
 /// <summary>The /stats page in a real browser (Debian's chromium): it renders, obeys the CSP, and refreshes itself.</summary>
 [Collection(PostgresCollection.Name)]
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class StatsPageBrowserTests(PostgresServer postgres)
 {
     [Fact]

@@ -2,6 +2,7 @@ using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using Npgsql;
 using Orleans.TestingHost;
+using BallOrleans.Tests.Visitors;
 
 namespace BallOrleans.Tests.Stats;
 
@@ -69,10 +70,10 @@ internal static class StoredVisitors
         await Parallel.ForEachAsync(visits, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (v, _) =>
         {
             var grain = grains.GetGrain<IVisitorGrain>(v.Id);
-            await grain.VisitAsync(firstVisit: true, Guid.NewGuid());
+            await grains.FirstVisitAsync(v.Id, Guid.NewGuid());
             for (var i = 1; i < v.Count; i++)
             {
-                await grain.VisitAsync(firstVisit: false, Guid.NewGuid());
+                await grain.VisitAsync(Guid.NewGuid());
             }
         });
         return ids;

@@ -114,14 +114,14 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
         await using var cluster = await TestClusters.StartAsync(database);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
-        await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
-        await visitor.VisitAsync(firstVisit: false, Guid.NewGuid());
+        await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), Guid.NewGuid());
+        await visitor.VisitAsync(Guid.NewGuid());
 
         await PoisonCommitsOfAsync(database, id);
-        Assert.True((await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).StorageFailed);
+        Assert.IsType<VisitOutcome.NotStored>(await visitor.VisitAsync(Guid.NewGuid()));
         await StoredVisitors.QueryAsync(database, "DROP TRIGGER test_poison ON ball_grain_state");
 
-        Assert.Equal(3, (await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).View!.Views);
+        Assert.Equal(3, (await visitor.CountAsync(Guid.NewGuid())).Views);
         Assert.Equal(3, await VisitorGrainTests.StoredViewsAsync(database, id));
     }
 
@@ -135,10 +135,10 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
         await FailCommitsOfAsync(database, always, times: 1000);
 
         // Rolled back the first time (nothing of it stored), so sending it again is safe: it counts.
-        Assert.Equal(1, (await cluster.Client.GetGrain<IVisitorGrain>(once).VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Views);
+        Assert.Equal(1, (await cluster.Client.FirstVisitAsync(once, Guid.NewGuid())).Views);
         Assert.Equal(1, await VisitorGrainTests.StoredViewsAsync(database, once));
         // Only once: a batch that fails again is not stored, and says so.
-        Assert.True((await cluster.Client.GetGrain<IVisitorGrain>(always).VisitAsync(firstVisit: true, Guid.NewGuid())).StorageFailed);
+        Assert.IsType<VisitOutcome.NotStored>(await cluster.Client.GetGrain<IFirstVisitGrain>(0).VisitAsync(always, null, VisitAttempt.Once()));
         Assert.Equal(2, await StoredVisitors.ScalarAsync(database, $"SELECT last_value FROM \"test_fail_{always}\""));
     }
 

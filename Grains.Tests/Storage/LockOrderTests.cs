@@ -14,6 +14,7 @@ namespace BallOrleans.Tests.Storage;
 /// retention, the admin's delete by pseudonym and the rebuild, all at once for a minute.
 /// </summary>
 [Collection(PostgresCollection.Name)]
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class LockOrderTests(PostgresServer postgres)
 {
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(60);
@@ -61,13 +62,16 @@ public sealed class LockOrderTests(PostgresServer postgres)
             while (!stop.IsCancellationRequested)
             {
                 var (id, known) = Pick(random, out var slot);
-                var result = await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: !known, Guid.CreateVersion7());
+                var attempt = new VisitAttempt(Guid.CreateVersion7());
+                var outcome = known
+                    ? await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(attempt)
+                    : await cluster.Client.GetGrain<IFirstVisitGrain>(worker % IFirstVisitGrain.Spread).VisitAsync(id, null, attempt);
                 Interlocked.Increment(ref visits);
-                if (result.StorageFailed)
+                if (outcome is VisitOutcome.NotStored)
                 {
                     Interlocked.Increment(ref notStored);
                 }
-                else if (result.View is not null)
+                else if (outcome is VisitOutcome.Counted)
                 {
                     lock (gate)
                     {
@@ -77,7 +81,7 @@ public sealed class LockOrderTests(PostgresServer postgres)
                         }
                     }
                 }
-                else if (result.IsUnknown)
+                else if (outcome is VisitOutcome.UnknownVisitor)
                 {
                     Renew(slot, id);  // erased meanwhile
                 }

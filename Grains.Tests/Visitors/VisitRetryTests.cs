@@ -23,10 +23,10 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
         var first = Guid.NewGuid();
         var second = Guid.NewGuid();
 
-        var a = (await visitor.VisitAsync(firstVisit: true, first)).View!;
-        var b = (await visitor.VisitAsync(firstVisit: false, second)).View!;
-        var firstAgain = (await visitor.VisitAsync(firstVisit: true, first)).View!;
-        var secondAgain = (await visitor.VisitAsync(firstVisit: false, second)).View!;
+        var a = (await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), first));
+        var b = (await visitor.CountAsync(second));
+        var firstAgain = (await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), first));
+        var secondAgain = (await visitor.CountAsync(second));
 
         Assert.Equal([1L, 2L, 1L, 2L], [a.Views, b.Views, firstAgain.Views, secondAgain.Views]);
         Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
@@ -41,13 +41,13 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
         await using (var cluster = await TestClusters.StartAsync(database, storage: storage))
         {
             var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
-            await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
-            Assert.Equal(2, (await visitor.VisitAsync(firstVisit: false, request)).View!.Views);
+            await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), Guid.NewGuid());
+            Assert.Equal(2, (await visitor.CountAsync(request)).Views);
             await cluster.StopAllSilosAsync();
         }
 
         await using var restarted = await TestClusters.StartAsync(database, storage: storage);
-        var retried = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, request)).View!;
+        var retried = (await restarted.Client.GetGrain<IVisitorGrain>(id).CountAsync(request));
 
         Assert.Equal(2, retried.Views);
         Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
@@ -60,7 +60,7 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
         await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
-        var color = (await visitor.VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Color;
+        var color = (await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), Guid.NewGuid())).Color;
         var lost = Guid.NewGuid();
 
         // The first attempt of visit `lost` reached another activation (on a silo that then died),
@@ -74,7 +74,7 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
             WHERE t.grain_key = @id
             """, ("id", id), ("col", color == BallColor.Red ? "r" : "b"), ("req", lost.ToString()));
 
-        var retried = (await visitor.VisitAsync(firstVisit: false, lost)).View!;
+        var retried = (await visitor.CountAsync(lost));
 
         Assert.Equal(2, retried.Views);
         Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
@@ -88,19 +88,18 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
         var began = DateTimeOffset.UtcNow;
         var late = Guid.CreateVersion7(began);
-        await visitor.VisitAsync(firstVisit: true, late);
+        await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), late);
         // The visitor goes on visiting (a retry of `late` was counted; its first attempt sits in
         // a frozen silo's queue) until its id leaves the list.
         for (var i = 1; i <= VisitorState.RecentRequestLimit; i++)
         {
-            await visitor.VisitAsync(firstVisit: false, Guid.CreateVersion7(began.AddMilliseconds(i)));
+            await visitor.VisitAsync(Guid.CreateVersion7(began.AddMilliseconds(i)));
         }
 
-        var answer = await visitor.VisitAsync(firstVisit: false, late);
+        var answer = await visitor.VisitAsync(late);
 
-        Assert.True(answer.MayHaveCounted, $"answered {answer}");
-        Assert.Null(answer.View);
-        Assert.Equal(VisitorState.RecentRequestLimit + 1, (await visitor.GetStateAsync())!.TotalViews);
+        Assert.IsType<VisitOutcome.Unconfirmed>(answer);
+        Assert.Equal(VisitorState.RecentRequestLimit + 1, (await visitor.PeekAsync())!.Views);
         Assert.Equal(VisitorState.RecentRequestLimit + 1, await VisitorGrainTests.StoredViewsAsync(database, visitor.GetPrimaryKeyString()));
     }
 
@@ -113,18 +112,18 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
         var began = DateTimeOffset.UtcNow;
         var burst = Enumerable.Range(0, 3 * VisitorState.RecentRequestLimit).Select(i => Guid.CreateVersion7(began.AddMilliseconds(i))).ToList();
         var stillWaiting = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds();
-        await visitor.VisitAsync(firstVisit: true, VisitRequestId.New());
+        await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), VisitRequestId.New());
 
         // Served latest first: each began before the ones already counted and forgotten.
         var views = new List<long>();
         foreach (var request in Enumerable.Reverse(burst))
         {
-            views.Add((await visitor.VisitAsync(firstVisit: false, request, soleAttemptUntil: stillWaiting)).View!.Views);
+            views.Add((await visitor.VisitAsync(request, soleAttemptUntil: stillWaiting)).CountedView().Views);
         }
 
         Assert.Equal(Enumerable.Range(2, burst.Count).Select(v => (long)v), views);
         // The same attempt again, once its caller may have sent another: not counted twice.
-        Assert.True((await visitor.VisitAsync(firstVisit: false, burst[^1])).MayHaveCounted);
+        Assert.IsType<VisitOutcome.Unconfirmed>(await visitor.VisitAsync(burst[^1]));
         Assert.Equal(burst.Count + 1, await VisitorGrainTests.StoredViewsAsync(database, visitor.GetPrimaryKeyString()));
     }
 
@@ -135,13 +134,13 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
         await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
         var requests = Enumerable.Range(0, VisitorState.RecentRequestLimit + 3).Select(_ => Guid.NewGuid()).ToList();
-        await visitor.VisitAsync(firstVisit: true, requests[0]);
+        await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), requests[0]);
         foreach (var request in requests.Skip(1))
         {
-            await visitor.VisitAsync(firstVisit: false, request);
+            await visitor.VisitAsync(request);
         }
 
-        var state = (await visitor.GetStateAsync())!;
+        var state = (await cluster.StoredStateAsync(visitor.GetPrimaryKeyString()))!;
 
         Assert.Equal(requests.TakeLast(VisitorState.RecentRequestLimit), state.RecentRequests);
         Assert.Equal(requests.Count, state.TotalViews);

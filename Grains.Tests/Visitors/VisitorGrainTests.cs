@@ -19,9 +19,9 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
         await using var cluster = await TestClusters.StartAsync(await postgres.CreateDatabaseAsync("returning"), storage: storage);
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(VisitorId.NewId());
 
-        var first = (await visitor.VisitAsync(firstVisit: true, Guid.NewGuid())).View!;
-        var second = (await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
-        var third = (await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
+        var first = (await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), Guid.NewGuid()));
+        var second = (await visitor.CountAsync(Guid.NewGuid()));
+        var third = (await visitor.CountAsync(Guid.NewGuid()));
 
         Assert.Equal([1L, 2L, 3L], [first.Views, second.Views, third.Views]);
         Assert.Equal(first.Color, second.Color);
@@ -39,8 +39,8 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
             foreach (var id in ids)
             {
                 var grain = cluster.Client.GetGrain<IVisitorGrain>(id);
-                await grain.VisitAsync(firstVisit: true, Guid.NewGuid());
-                before[id] = (await grain.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
+                await cluster.Client.FirstVisitAsync(grain.GetPrimaryKeyString(), Guid.NewGuid());
+                before[id] = (await grain.CountAsync(Guid.NewGuid()));
             }
 
             await cluster.StopAllSilosAsync();
@@ -49,7 +49,7 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
         await using var restarted = await TestClusters.StartAsync(database, storage: storage);
         foreach (var id in ids)
         {
-            var after = (await restarted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
+            var after = (await restarted.Client.GetGrain<IVisitorGrain>(id).CountAsync(Guid.NewGuid()));
             Assert.Equal(before[id].Color, after.Color);
             Assert.Equal(3, after.Views);
             Assert.Equal(before[id].FirstSeen, after.FirstSeen);
@@ -63,11 +63,11 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
         await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
-        await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
+        await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), Guid.NewGuid());
 
-        await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => visitor.VisitAsync(firstVisit: false, Guid.NewGuid())));
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => visitor.VisitAsync(Guid.NewGuid())));
 
-        var state = (await visitor.GetStateAsync())!;
+        var state = (await cluster.StoredStateAsync(id))!;
         Assert.Equal(1001, state.TotalViews);
         Assert.Equal(1001, await StoredViewsAsync(database, id));
     }
@@ -79,9 +79,9 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
         await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
 
-        var result = await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid());
+        var result = await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(Guid.NewGuid());
 
-        Assert.True(result.IsUnknown);
+        Assert.IsType<VisitOutcome.UnknownVisitor>(result);
         Assert.Null(await StoredViewsAsync(database, id));
     }
 
@@ -95,7 +95,7 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
         {
             foreach (var id in ids)
             {
-                colors[id] = (await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: true, Guid.NewGuid())).View!.Color;
+                colors[id] = (await cluster.Client.FirstVisitAsync(id, Guid.NewGuid())).Color;
             }
 
             await cluster.StopAllSilosAsync();
@@ -106,11 +106,11 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
         await using var reweighted = await TestClusters.StartAsync(database, settings: allBlue, storage: storage);
         foreach (var id in ids)
         {
-            Assert.Equal(colors[id], (await reweighted.Client.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: false, Guid.NewGuid())).View!.Color);
+            Assert.Equal(colors[id], (await reweighted.Client.GetGrain<IVisitorGrain>(id).CountAsync(Guid.NewGuid())).Color);
         }
 
-        var newcomer = await reweighted.Client.GetGrain<IVisitorGrain>(VisitorId.NewId()).VisitAsync(firstVisit: true, Guid.NewGuid());
-        Assert.Equal(BallColor.Blue, newcomer.View!.Color);
+        var newcomer = await reweighted.Client.FirstVisitAsync(VisitorId.NewId(), Guid.NewGuid());
+        Assert.Equal(BallColor.Blue, newcomer.Color);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
         await using var cluster = await TestClusters.StartAsync(database, storage: storage);
         var id = VisitorId.NewId();
         var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
-        await visitor.VisitAsync(firstVisit: true, Guid.NewGuid());
+        await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), Guid.NewGuid());
 
         // Another writer (a duplicate activation, an operator) bumps the row: the grain's ETag is now stale.
         await ExecuteAsync(database, """
@@ -131,7 +131,7 @@ public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
             WHERE grain_key = @id
             """, ("id", id));
 
-        var view = (await visitor.VisitAsync(firstVisit: false, Guid.NewGuid())).View!;
+        var view = (await visitor.CountAsync(Guid.NewGuid()));
 
         Assert.Equal(BallColor.Red, view.Color);
         Assert.Equal(42, view.Views);

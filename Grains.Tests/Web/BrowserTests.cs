@@ -9,6 +9,7 @@ namespace BallOrleans.Tests.Web;
 /// docs' screenshots (see <see cref="HeadlessChromium.ScreenshotPath"/>).
 /// </summary>
 [Collection(PostgresCollection.Name)]
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class BrowserTests(PostgresServer postgres)
 {
     [Fact]

@@ -17,54 +17,63 @@ namespace BallOrleans.Tests.Web;
 /// </summary>
 public sealed class VisitOutcomeTests
 {
-    private static readonly VisitResult Shown = new(new VisitorView(BallColor.Red, 7, DateTimeOffset.UnixEpoch));
+    private static readonly VisitOutcome Shown = new VisitOutcome.Counted(new VisitorView(BallColor.Red, 7, DateTimeOffset.UnixEpoch));
+
+    private static readonly VisitRequest Returning = new("returning", IPAddress.Loopback, UserAgent: null);
 
     [Fact]
     public async Task Storage_refusing_the_only_attempt_is_not_counted()
     {
-        var visitor = new ScriptedVisitor(_ => Task.FromResult(VisitResult.NotStored));
+        var visitor = new ScriptedVisitor(_ => Task.FromResult<VisitOutcome>(new VisitOutcome.NotStored()));
 
-        Assert.Null(await Service(visitor).VisitAsync("returning", counts: true, IPAddress.Loopback));
+        Assert.IsType<VisitOutcome.NotStored>(await Service(visitor).VisitAsync(Returning));
+    }
+
+    [Fact]
+    public async Task A_database_error_on_the_only_attempt_is_not_counted()
+    {
+        var visitor = new ScriptedVisitor(_ => Task.FromException<VisitOutcome>(new NpgsqlException("the database went away")));
+
+        Assert.IsType<VisitOutcome.NotStored>(await Service(visitor).VisitAsync(Returning));
     }
 
     [Fact]
     public async Task Storage_refusing_a_retry_after_a_lost_attempt_is_unknown_not_uncounted()
     {
         var visitor = new ScriptedVisitor(
-            _ => Task.FromException<VisitResult>(new TimeoutException("no answer")),
-            _ => Task.FromResult(VisitResult.NotStored));
+            _ => Task.FromException<VisitOutcome>(new TimeoutException("no answer")),
+            _ => Task.FromResult<VisitOutcome>(new VisitOutcome.NotStored()));
 
-        await Assert.ThrowsAsync<VisitNotConfirmedException>(() => Service(visitor).VisitAsync("returning", counts: true, IPAddress.Loopback));
+        Assert.IsType<VisitOutcome.Unconfirmed>(await Service(visitor).VisitAsync(Returning));
     }
 
     [Fact]
     public async Task A_database_error_after_a_lost_attempt_is_unknown_too()
     {
         var visitor = new ScriptedVisitor(
-            _ => Task.FromException<VisitResult>(new TimeoutException("no answer")),
-            _ => Task.FromException<VisitResult>(new NpgsqlException("the database went away")));
+            _ => Task.FromException<VisitOutcome>(new TimeoutException("no answer")),
+            _ => Task.FromException<VisitOutcome>(new NpgsqlException("the database went away")));
 
-        var unknown = await Assert.ThrowsAsync<VisitNotConfirmedException>(() => Service(visitor).VisitAsync("returning", counts: true, IPAddress.Loopback));
-        Assert.IsType<NpgsqlException>(unknown.InnerException);
+        Assert.IsType<VisitOutcome.Unconfirmed>(await Service(visitor).VisitAsync(Returning));
     }
 
     [Fact]
     public async Task A_visit_the_grain_cannot_confirm_is_unknown()
     {
-        var visitor = new ScriptedVisitor(_ => Task.FromResult(VisitResult.Unconfirmed));
+        var visitor = new ScriptedVisitor(_ => Task.FromResult<VisitOutcome>(new VisitOutcome.Unconfirmed()));
 
-        await Assert.ThrowsAsync<VisitNotConfirmedException>(() => Service(visitor).VisitAsync("returning", counts: true, IPAddress.Loopback));
+        Assert.IsType<VisitOutcome.Unconfirmed>(await Service(visitor).VisitAsync(Returning));
     }
 
     [Fact]
     public async Task An_attempt_without_an_answer_is_given_up_after_the_attempt_timeout_and_retried_with_the_same_id()
     {
-        var never = new TaskCompletionSource<VisitResult>();
+        var never = new TaskCompletionSource<VisitOutcome>();
         var visitor = new ScriptedVisitor(_ => never.Task, _ => Task.FromResult(Shown));
 
-        var page = await Service(visitor, attemptTimeout: TimeSpan.FromMilliseconds(200)).VisitAsync("returning", counts: true, IPAddress.Loopback);
+        var outcome = await Service(visitor, attemptTimeout: TimeSpan.FromMilliseconds(200)).VisitAsync(Returning);
 
-        Assert.Equal(7, page!.Views);
+        Assert.Equal(7, Assert.IsType<VisitOutcome.Counted>(outcome).View.Views);
         Assert.Equal(2, visitor.Calls.Count);
         Assert.Equal(visitor.Calls[0].RequestId, visitor.Calls[1].RequestId);
         Assert.NotNull(VisitRequestId.BeganAt(visitor.Calls[0].RequestId));
@@ -99,20 +108,18 @@ public sealed class VisitOutcomeTests
     }
 
     /// <summary>Answers each attempt with the next step of its script, and records what each carried.</summary>
-    private sealed class ScriptedVisitor(params Func<Guid, Task<VisitResult>>[] script) : IVisitorGrain
+    private sealed class ScriptedVisitor(params Func<VisitAttempt, Task<VisitOutcome>>[] script) : IVisitorGrain
     {
-        public List<(Guid RequestId, long SoleAttemptUntil)> Calls { get; } = [];
+        public List<VisitAttempt> Calls { get; } = [];
 
-        public Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0)
+        public Task<VisitOutcome> VisitAsync(VisitAttempt attempt)
         {
-            Calls.Add((requestId, soleAttemptUntil));
-            return script[Math.Min(Calls.Count, script.Length) - 1](requestId);
+            Calls.Add(attempt);
+            return script[Math.Min(Calls.Count, script.Length) - 1](attempt);
         }
 
         public Task<bool> ForgetAsync(ErasureReason reason) => throw new NotSupportedException();
 
-        public Task<VisitResult> PeekAsync() => throw new NotSupportedException();
-
-        public Task<VisitorState?> GetStateAsync() => throw new NotSupportedException();
+        public Task<VisitorView?> PeekAsync() => throw new NotSupportedException();
     }
 }

@@ -18,8 +18,10 @@ public static class ClusterMembership
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             // A probe a second, suspected after two misses, dead on two votes: a killed silo
-            // (connection refused) is declared dead in about 2–4 s. On two shared cores a GC
-            // pause can exceed a second, which is why a single miss is not enough.
+            // (connection refused, so a probe fails at once) is declared dead in about 1 s, a
+            // frozen or cut-off one (each probe waits out its timeout) in about 2.5 s
+            // (docs/faults.md). On two shared cores a GC pause can exceed a second, which is why a
+            // single miss is not enough.
             o.ProbeTimeout = TimeSpan.FromSeconds(1);
             // Orleans stretches a probe's timeout up to this while the prober itself is slow
             // (default 4 x ProbeTimeout), and it also sets the window in which any message from a

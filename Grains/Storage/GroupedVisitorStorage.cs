@@ -20,7 +20,6 @@ namespace BallOrleans.Grains.Storage;
 internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     private const string ReadSql = "SELECT grain_key, payload, version FROM ball_visitors_read($1, $2, $3)";
-    private const string ClearSql = "SELECT ball_visitors_clear($1, $2, $3, $4)";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly VisitorPseudonymKey _pseudonyms;
@@ -64,20 +63,13 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         grainState.RecordExists = true;
     }
 
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        // Rare (forgetting a visitor), so one statement of its own rather than a batch.
-        await using var command = _dataSource.CreateCommand(ClearSql);
-        command.Parameters.Add(new() { Value = _serviceId });
-        command.Parameters.Add(new() { Value = StorageNames.VisitorState });
-        command.Parameters.Add(new() { Value = KeyOf(stateName, grainId) });
-        command.Parameters.Add(new() { Value = (object?)VersionOf(grainState.ETag) ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        var version = await command.ExecuteScalarAsync() as int?
-            ?? throw Stale(grainState.ETag);
-        grainState.ETag = version.ToString(CultureInfo.InvariantCulture);
-        grainState.RecordExists = false;
-        grainState.State = Activator.CreateInstance<T>();
-    }
+    /// <summary>Refused: nothing here clears a visitor (forgetting deletes the row, see <see cref="VisitorEraser"/>).</summary>
+    /// <remarks>
+    /// A cleared row would keep the key with no payload, as the ADO.NET provider's clear does; no
+    /// code path of this service wants that, so there is nothing to keep tested.
+    /// </remarks>
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        throw new NotSupportedException("visitors are erased (VisitorEraser), never cleared");
 
     public void Participate(ISiloLifecycle lifecycle) =>
         // Stopped after the grains (whose visits may still be waiting here) are gone.

@@ -27,12 +27,12 @@ public sealed class FirstVisitGrain(
     TimeProvider clock,
     ILogger<FirstVisitGrain> logger) : Grain, IFirstVisitGrain
 {
-    public async Task<VisitResult> VisitAsync(string visitorId, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0)
+    public async Task<VisitOutcome> VisitAsync(string visitorId, BrowserFamily? browser, VisitAttempt attempt)
     {
         var visitor = GrainFactory.GetGrain<IVisitorGrain>(visitorId);
         var now = clock.GetUtcNow();
         var state = VisitorState.New(assignment.ColorFor(visitorId), now, browser);
-        state.CountView(now, requestId);
+        state.CountView(now, attempt.RequestId);
         try
         {
             await storage.WriteAsync(visitor.GetGrainId(), new GrainState<VisitorState>(state));
@@ -40,22 +40,22 @@ public sealed class FirstVisitGrain(
         catch (InconsistentStateException)
         {
             // The row exists: an earlier attempt of this visit was stored (its answer was lost).
-            return await visitor.VisitAsync(firstVisit: false, requestId, soleAttemptUntil: soleAttemptUntil);
+            return await visitor.VisitAsync(attempt);
         }
         catch (CommitOutcomeUnknownException ex)
         {
             // A retry finds the row if it was stored, and the visitor's grain answers it then.
             logger.LogWarning("First visit of {VisitorId} may or may not be stored: {Reason}", visitorId, ex.InnerException?.Message);
-            return VisitResult.Unconfirmed;
+            return new VisitOutcome.Unconfirmed();
         }
         catch (Exception ex)
         {
             logger.LogWarning("First visit of {VisitorId} not stored: {Reason}", visitorId, ex.Message);
             BallMetrics.VisitsNotStored.Add(1);
-            return VisitResult.NotStored;
+            return new VisitOutcome.NotStored();
         }
 
         BallMetrics.Visits.Add(1, BallMetrics.ColorTag(state.Color.Name()));
-        return new VisitResult(state.View());
+        return new VisitOutcome.Counted(state.View());
     }
 }

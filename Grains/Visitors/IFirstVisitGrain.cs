@@ -11,11 +11,10 @@ public interface IFirstVisitGrain : IGrainWithIntegerKey
     const int Spread = 16;
 
     /// <summary>
-    /// Counts the first view of <paramref name="visitorId"/> and returns what to show, once it is
-    /// durable. A retry with the same <paramref name="requestId"/> counts nothing more.
-    /// <paramref name="browser"/> is kept with the visitor for the stats' segments;
-    /// <paramref name="soleAttemptUntil"/> is as for <see cref="IVisitorGrain.VisitAsync"/>.
+    /// Counts the first view of <paramref name="visitorId"/> and answers once it is committed. A
+    /// retry of the same attempt counts nothing more. <paramref name="browser"/> is kept with the
+    /// visitor for the stats' segments.
     /// </summary>
-    [Alias("Visit")]
-    Task<VisitResult> VisitAsync(string visitorId, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0);
+    [Alias("FirstVisitAttempt")]
+    Task<VisitOutcome> VisitAsync(string visitorId, BrowserFamily? browser, VisitAttempt attempt);
 }

@@ -4,23 +4,22 @@ using Orleans.Concurrency;
 namespace BallOrleans.Grains.Visitors;
 
 /// <summary>One visitor, keyed by the id in their cookie (see <see cref="VisitorId"/>).</summary>
+/// <remarks>
+/// A returning visitor's visits come here; a new visitor's first one goes to
+/// <see cref="IFirstVisitGrain"/>, which stores it without activating this grain.
+/// </remarks>
 [Alias("ball.IVisitorGrain")]
 public interface IVisitorGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Counts one view and returns what to show, once the count is durable. With
-    /// <paramref name="firstVisit"/> false, an id that has no stored state is answered with
-    /// <see cref="VisitResult.Unknown"/> and nothing is stored. <paramref name="requestId"/> makes
-    /// retries safe: a visit whose id was already counted answers the stored view and counts
-    /// nothing, even on a new activation after the silo that counted it died. A visitor stored
-    /// by this visit keeps <paramref name="browser"/> for the stats' segments.
-    /// <paramref name="requestId"/> should be made by <see cref="VisitRequestId.New"/> when the visit
-    /// begins; <paramref name="soleAttemptUntil"/> is when (Unix ms) the caller stops waiting for
-    /// this attempt and may send another, or 0 when another may already have been sent (see
-    /// <see cref="VisitorState.MayHaveCounted"/> for why it matters).
+    /// Counts one view and answers <see cref="VisitOutcome.Counted"/> once the count is committed.
+    /// An id with no stored state (never minted, or erased) is <see cref="VisitOutcome.UnknownVisitor"/>
+    /// and nothing is stored. The attempt's request id makes retries safe: a visit whose id was
+    /// already counted answers the view it was shown and counts nothing, even on a new activation
+    /// after the silo that counted it died.
     /// </summary>
-    [Alias("Visit")]
-    Task<VisitResult> VisitAsync(bool firstVisit, Guid requestId, BrowserFamily? browser = null, long soleAttemptUntil = 0);
+    [Alias("VisitAttempt")]
+    Task<VisitOutcome> VisitAsync(VisitAttempt attempt);
 
     /// <summary>
     /// Erases the visitor: their row is deleted, and in the same transaction they leave the
@@ -31,11 +30,7 @@ public interface IVisitorGrain : IGrainWithStringKey
     [Alias("Forget")]
     Task<bool> ForgetAsync(ErasureReason reason);
 
-    /// <summary>What the visitor would be shown, without counting a view.</summary>
-    [Alias("Peek"), ReadOnly]
-    Task<VisitResult> PeekAsync();
-
-    /// <summary>The whole stored state (null when the visitor is unknown); for tests and tools.</summary>
-    [Alias("GetState"), ReadOnly]
-    Task<VisitorState?> GetStateAsync();
+    /// <summary>What the visitor would be shown, without counting a view; null when they are unknown.</summary>
+    [Alias("PeekView"), ReadOnly]
+    Task<VisitorView?> PeekAsync();
 }

@@ -20,24 +20,15 @@ public sealed class ExposureCounting(IExposureTally tally)
         }
     }
 
-    /// <summary>
-    /// A page shown: <paramref name="notCounted"/> is why it was not meant to count (null: it was);
-    /// one meant to count that was not is over the new-visitor limit; one counted as a new visitor
-    /// though it carried a cookie named a visitor that is not stored.
-    /// </summary>
-    public void Shown(ExposureReason? notCounted, string? cookieId, PageVisit visit)
+    /// <summary>A page shown without counting, for <paramref name="reason"/>, with the <paramref name="arm"/> it showed.</summary>
+    public void Shown(ExposureReason reason, BallColor arm) => tally.Count(reason, arm);
+
+    /// <summary>A visit counted as a new visitor's: a memo when it carried a cookie, which named nobody stored.</summary>
+    public void CountedAsNewcomer(string? cookieId, BallColor arm)
     {
-        if (notCounted is { } reason)
+        if (cookieId is not null)
         {
-            tally.Count(reason, visit.Color);
-        }
-        else if (!visit.Counted)
-        {
-            tally.Count(ExposureReason.NewVisitorLimit, visit.Color);
-        }
-        else if (cookieId is not null && visit.NewVisitorId is not null)
-        {
-            tally.Count(ExposureReason.UnknownId, visit.Color);
+            tally.Count(ExposureReason.UnknownId, arm);
         }
     }
 }

@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Stats;
+using BallOrleans.Grains.Visitors;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
@@ -24,7 +28,7 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> ShowBallAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+        HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, IOptions<BallPageOptions> options)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
@@ -33,60 +37,55 @@ public static class VisitEndpoints
             return BallPreview.Show(preview);
         }
 
-        PageVisit? visit;
-        var notCounted = counting.NotCountedReason(context.Request);
         var cookieId = VisitorCookie.Read(context.Request);
-        try
+        if (counting.NotCountedReason(context.Request) is { } notCounted)
         {
-            visit = await visits.VisitAsync(
-                cookieId, notCounted is null,
-                context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString(), context.RequestAborted);
-        }
-        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            var logger = loggers.CreateLogger(typeof(VisitEndpoints));
-            if (ex is VisitNotConfirmedException)
+            // Not a visit (HEAD, a prefetch, a crawler): show what the visitor has, store nothing.
+            if (await visits.PeekAsync(cookieId, context.RequestAborted) is not { } shown)
             {
-                logger.LogWarning("Visit outcome unknown: {Error}: {Reason}", ex.InnerException?.GetType().Name, ex.InnerException?.Message ?? ex.Message);
-                return Unavailable(context, Unknown);
-            }
-
-            if (DatabaseFailure.IsCauseOf(ex))
-            {
-                // The grain could not even read its state, so it wrote nothing. A database outage
-                // fails every visit; its stack trace says nothing new.
-                logger.LogWarning("Visit not recorded, database unavailable: {Reason}", ex.Message);
                 return Unavailable(context, NotCounted);
             }
 
-            // Cluster trouble that outlasted the retry deadline (a call timed out, a connection
-            // dropped after the call went out) or a failure we did not expect: the grain may have
-            // counted the view without our hearing of it, so the visitor is told we don't know.
-            logger.LogWarning(ex, "Visit outcome unknown");
-            return Unavailable(context, Unknown);
+            exposures.Shown(notCounted, shown.Color);
+            return Page(shown, counted: false);
         }
 
-        if (visit is null)
+        var outcome = await visits.VisitAsync(
+            new VisitRequest(cookieId, context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString()), context.RequestAborted);
+        switch (outcome)
         {
-            // The grain said storage failed: definitely not counted; reload in a moment.
-            return Unavailable(context, NotCounted);
-        }
+            case VisitOutcome.Counted counted:
+                if (counted.NewVisitorId is { } id)
+                {
+                    VisitorCookie.Write(context.Response, id, secure: context.Request.IsHttps);
+                    exposures.CountedAsNewcomer(cookieId, counted.View.Color);
+                }
 
-        exposures.Shown(notCounted, cookieId, visit);
-        if (visit.NewVisitorId is { } id)
-        {
-            VisitorCookie.Write(context.Response, id, secure: context.Request.IsHttps);
+                return Page(counted.View, counted: true);
+            case VisitOutcome.UnknownVisitor:
+                // No visitor could be minted (the address is over its limit): a newcomer's ball, uncounted.
+                var newcomer = visits.Newcomer();
+                exposures.Shown(ExposureReason.NewVisitorLimit, newcomer.Color);
+                return Page(newcomer, counted: false);
+            case VisitOutcome.NotStored:
+                // Storage refused: definitely not counted; reload in a moment.
+                return Unavailable(context, NotCounted);
+            case VisitOutcome.Unconfirmed:
+                return Unavailable(context, Unknown);
+            default:
+                throw new UnreachableException($"a visit outcome this page does not know: {outcome}");
         }
-
-        return Results.Content(BallPage.Render(visit.Color, visit.Views, visit.Counted), "text/html; charset=utf-8");
     }
 
-    private static IResult Unavailable(HttpContext context, string outcome)
+    private static ContentHttpResult Page(VisitorView view, bool counted) =>
+        TypedResults.Content(BallPage.Render(view.Color, view.Views, counted), "text/html; charset=utf-8");
+
+    private static ContentHttpResult Unavailable(HttpContext context, string outcome)
     {
         context.Response.Headers.RetryAfter = "1";
         context.Response.Headers[OutcomeHeader] = outcome;
         BallMetrics.VisitsUnavailable.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         var page = outcome == NotCounted ? BallPage.NotCounted() : BallPage.OutcomeUnknown();
-        return Results.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
+        return TypedResults.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

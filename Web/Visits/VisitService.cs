@@ -1,12 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Visits;
-
-/// <summary>What a request for the ball page resolved to.</summary>
-public sealed record PageVisit(BallColor Color, long Views, bool Counted, string? NewVisitorId);
 
 /// <summary>
 /// Turns a request into grain calls: a returning visitor's id goes to their grain; a missing,
@@ -23,56 +19,69 @@ public sealed class VisitService(
     private readonly TimeSpan _attemptTimeout = options.Value.AttemptTimeout;
 
     /// <summary>
-    /// The page to show, or null when the grain said storage failed (not counted; the caller
-    /// answers 503). Throws when the visit could not be confirmed (the cluster did not answer
-    /// within the retry deadline, or a commit's answer was lost): then it may have been counted.
-    /// <paramref name="userAgent"/> is read only for a new visitor (their browser family is stored).
+    /// Counts the visit. <see cref="VisitOutcome.Counted"/> carries the minted id when a new visitor
+    /// was stored; <see cref="VisitOutcome.UnknownVisitor"/> means no visitor could be minted (the
+    /// address is over its limit), so nothing was counted. Throws only when <paramref name="aborted"/>
+    /// fires (the client went away).
     /// </summary>
-    public async Task<PageVisit?> VisitAsync(
-        string? cookieId, bool counts, IPAddress? client, string? userAgent = null, CancellationToken aborted = default)
+    public async Task<VisitOutcome> VisitAsync(VisitRequest request, CancellationToken aborted = default)
     {
-        if (!counts)
-        {
-            return await PeekAsync(cookieId);
-        }
-
-        if (cookieId is not null)
+        if (request.CookieId is { } cookieId)
         {
             var visitor = grains.GetGrain<IVisitorGrain>(cookieId);
-            var returning = await WithRetriesAsync((requestId, soleUntil) => visitor.VisitAsync(firstVisit: false, requestId, soleAttemptUntil: soleUntil), aborted);
-            if (returning.StorageFailed)
+            var returning = await WithRetriesAsync(visitor.VisitAsync, aborted);
+            if (returning is not VisitOutcome.UnknownVisitor)
             {
-                return null;
-            }
-
-            if (returning.View is { } view)
-            {
-                return new PageVisit(view.Color, view.Views, Counted: true, NewVisitorId: null);
+                return returning;
             }
         }
 
-        if (!limit.TryMint(client))
+        if (!limit.TryMint(request.Client))
         {
-            return Newcomer();
+            return new VisitOutcome.UnknownVisitor();
         }
 
         // A new visitor's first visit is stored without activating their grain (see FirstVisitGrain).
         var id = VisitorId.NewId();
-        var browser = BrowserFamilies.Of(userAgent);
+        var browser = BrowserFamilies.Of(request.UserAgent);
         var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
-        var first = await WithRetriesAsync((requestId, soleUntil) => firstVisits.VisitAsync(id, requestId, browser, soleUntil), aborted);
-        return first.View is { } fresh ? new PageVisit(fresh.Color, fresh.Views, Counted: true, NewVisitorId: id) : null;
+        var first = await WithRetriesAsync(attempt => firstVisits.VisitAsync(id, browser, attempt), aborted);
+        return first is VisitOutcome.Counted counted ? counted with { NewVisitorId = id } : first;
     }
 
     /// <summary>
-    /// Runs one visit, retrying transient cluster failures with the same request id, so that it
-    /// counts once. Throws <see cref="VisitNotConfirmedException"/> when the grain could not
-    /// confirm it, and when an attempt that may have been counted was followed by one that failed
-    /// (a "storage failed" or a database error then no longer means "not counted"). The first
-    /// attempt tells the grain until when it is the only one (the grain then need not doubt it);
-    /// later ones cannot.
+    /// What the visitor with <paramref name="cookieId"/> would be shown, counting nothing: their
+    /// view, or a newcomer's when they are unknown. Null when it could not be read (the caller
+    /// answers that nothing was counted).
     /// </summary>
-    private async Task<VisitResult> WithRetriesAsync(Func<Guid, long, Task<VisitResult>> visit, CancellationToken aborted)
+    public async Task<VisitorView?> PeekAsync(string? cookieId, CancellationToken aborted = default)
+    {
+        if (cookieId is null)
+        {
+            return Newcomer();
+        }
+
+        try
+        {
+            return await grains.GetGrain<IVisitorGrain>(cookieId).PeekAsync() ?? Newcomer();
+        }
+        catch (Exception ex) when (!aborted.IsCancellationRequested)
+        {
+            logger.LogWarning("Visitor could not be read to show their ball: {Error}: {Reason}", ex.GetType().Name, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>What a newcomer would be shown: a ball by the assignment's odds, no views.</summary>
+    public VisitorView Newcomer() => new(assignment.ColorFor(VisitorId.NewId()), 0, DateTimeOffset.UtcNow);
+
+    /// <summary>
+    /// Runs one visit, retrying transient cluster failures with the same request id, so that it
+    /// counts once. The first attempt tells the grain until when it is the only one (the grain then
+    /// need not doubt it); later ones cannot. Once an attempt may have counted (it was lost), a
+    /// later refusal or failure no longer means "not counted": the outcome is unconfirmed.
+    /// </summary>
+    private async Task<VisitOutcome> WithRetriesAsync(Func<VisitAttempt, Task<VisitOutcome>> visit, CancellationToken aborted)
     {
         var requestId = VisitRequestId.New();
         var started = Stopwatch.GetTimestamp();
@@ -84,8 +93,8 @@ public sealed class VisitService(
             try
             {
                 var soleUntil = attempt == 1 ? DateTimeOffset.UtcNow.Add(_attemptTimeout).ToUnixTimeMilliseconds() : 0;
-                var result = await WithinAttemptTimeout(visit(requestId, soleUntil));
-                return result.MayHaveCounted || (result.StorageFailed && mayHaveCounted) ? throw new VisitNotConfirmedException() : result;
+                var outcome = await WithinAttemptTimeout(visit(new VisitAttempt(requestId, soleUntil)));
+                return outcome is VisitOutcome.NotStored && mayHaveCounted ? new VisitOutcome.Unconfirmed() : outcome;
             }
             catch (Exception ex) when (ClusterFaults.IsTransient(ex)
                 && !aborted.IsCancellationRequested
@@ -103,18 +112,44 @@ public sealed class VisitService(
 
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
-            catch (Exception ex) when (mayHaveCounted && ex is not VisitNotConfirmedException && !aborted.IsCancellationRequested)
+            catch (Exception ex) when (!aborted.IsCancellationRequested)
             {
-                throw new VisitNotConfirmedException(ex);
+                return Failed(ex, mayHaveCounted);
             }
         }
+    }
+
+    /// <summary>
+    /// The outcome of a visit whose last attempt threw. A database failure before any attempt could
+    /// have counted is not stored (an outage fails every visit; its stack trace says nothing new).
+    /// Anything else (cluster trouble that outlasted the retry deadline, a failure we did not expect,
+    /// or any failure after a lost attempt) may have been counted without our hearing of it.
+    /// </summary>
+    private VisitOutcome Failed(Exception ex, bool mayHaveCounted)
+    {
+        if (!mayHaveCounted && DatabaseFailure.IsCauseOf(ex))
+        {
+            logger.LogWarning("Visit not recorded, database unavailable: {Reason}", ex.Message);
+            return new VisitOutcome.NotStored();
+        }
+
+        if (mayHaveCounted)
+        {
+            logger.LogWarning("Visit outcome unknown after a lost attempt: {Error}: {Reason}", ex.GetType().Name, ex.Message);
+        }
+        else
+        {
+            logger.LogWarning(ex, "Visit outcome unknown");
+        }
+
+        return new VisitOutcome.Unconfirmed();
     }
 
     /// <summary>
     /// The attempt's answer, or a <see cref="TimeoutException"/> once <see cref="VisitOptions.AttemptTimeout"/>
     /// has passed (Orleans' own timeout, <c>Orleans:CallTimeout</c>, is longer, and is checked only once a second).
     /// </summary>
-    private async Task<VisitResult> WithinAttemptTimeout(Task<VisitResult> attempt)
+    private async Task<VisitOutcome> WithinAttemptTimeout(Task<VisitOutcome> attempt)
     {
         try
         {
@@ -127,17 +162,4 @@ public sealed class VisitService(
             throw;
         }
     }
-
-    // Not counted: show what the visitor has, or what a newcomer would get, and store nothing.
-    private async Task<PageVisit> PeekAsync(string? cookieId)
-    {
-        if (cookieId is not null && (await grains.GetGrain<IVisitorGrain>(cookieId).PeekAsync()).View is { } view)
-        {
-            return new PageVisit(view.Color, view.Views, Counted: false, NewVisitorId: null);
-        }
-
-        return Newcomer();
-    }
-
-    private PageVisit Newcomer() => new(assignment.ColorFor(VisitorId.NewId()), 0, Counted: false, NewVisitorId: null);
 }

@@ -1,8 +1,9 @@
 // Activates N VisitorGrains in one silo (the site's own silo configuration and PostgreSQL
 // storage), then reports the memory they hold and watches idle ones being collected.
 //   dotnet Activations.dll <visitors> <watch-seconds>   (ConnectionStrings__Postgres set)
-// Each grain is activated as the site activates a new visitor: a first visit of a freshly minted
-// id (no read; one grouped write), so each holds the state of a real visitor after one view.
+// Each grain is activated as the site activates a visitor: their first visit is stored by the
+// first-visit grain (which activates nothing), and their second visit activates their grain (one
+// grouped read, one grouped write), so each holds the state of a real visitor after two views.
 // What is measured is the silo's cost per activation (grain, state, activation data, directory entry).
 using System.Diagnostics;
 using BallOrleans.Grains.Hosting;
@@ -43,10 +44,11 @@ await Task.WhenAll(Enumerable.Range(0, InFlight).Select(async _ =>
             continue;
         }
 
-        var result = await grains.GetGrain<IVisitorGrain>(id).VisitAsync(firstVisit: true, Guid.NewGuid());
-        if (result.View is null)
+        var first = await grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread)).VisitAsync(id, null, VisitAttempt.Once());
+        var second = first is VisitOutcome.Counted ? await grains.GetGrain<IVisitorGrain>(id).VisitAsync(VisitAttempt.Once()) : first;
+        if (second is not VisitOutcome.Counted)
         {
-            throw new InvalidOperationException($"visit of {id} was not stored");
+            throw new InvalidOperationException($"visits of {id} were not stored: {second}");
         }
     }
 }));

@@ -6,9 +6,26 @@
 # (the alert rules' tests).
 # The last line printed is the plain summary "N passed, N failed[, N skipped]" read from the
 # test results. Extra arguments go to `dotnet test` (e.g. --filter BallPageTests).
+# --fast leaves out the tests marked slow (trait Speed=Slow: fault scenarios, clusters, browsers,
+# anything over about 20 s; see Grains.Tests/Infrastructure/TestSpeed.cs), also within a --filter.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+
+fast=0 filter="" args=()
+while (( $# )); do
+  case $1 in
+    --fast) fast=1 ;;
+    --filter) filter=${2:?--filter needs an expression}; shift ;;
+    --filter=*) filter=${1#--filter=} ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+if (( fast )); then
+  filter=${filter:+($filter)&}'Speed!=Slow'
+fi
+[[ -n $filter ]] && args+=(--filter "$filter")
 
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
@@ -30,7 +47,7 @@ dotnet build BallOrleans.sln -c Release -nologo -v q -clp:ErrorsOnly
 status=0
 dotnet test BallOrleans.sln -c Release --no-build --nologo \
   --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" \
-  --blame-hang-timeout 10m "$@" || status=$?
+  --blame-hang-timeout 10m ${args[@]+"${args[@]}"} || status=$?
 
 passed=0 failed=0 skipped=0 files=0
 for trx in "$results"/*.trx; do

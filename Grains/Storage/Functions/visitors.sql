@@ -24,12 +24,19 @@ CREATE OR REPLACE FUNCTION ball_day(t timestamptz) RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT (t AT TIME ZONE 'UTC')::date $f$;
 
 -- A visitor's ledger after a visit at new_last_seen: a visit on another day than the last one
--- closes that day, with the views counted up to it.
+-- closes that day, with the views counted up to it (bigint, as the counts are: 005).
 CREATE OR REPLACE FUNCTION ball_ledger_after(
-    ledger integer[], last_seen timestamptz, red bigint, blue bigint, new_last_seen timestamptz) RETURNS integer[]
+    ledger bigint[], last_seen timestamptz, red bigint, blue bigint, new_last_seen timestamptz) RETURNS bigint[]
 LANGUAGE sql IMMUTABLE AS $f$
     SELECT CASE WHEN last_seen IS NULL OR ball_day(new_last_seen) = ball_day(last_seen) THEN ledger
-                ELSE coalesce(ledger, '{}') || ARRAY[ball_day(last_seen) - DATE '1970-01-01', red::integer, blue::integer] END
+                ELSE coalesce(ledger, '{}') || ARRAY[ball_day(last_seen) - DATE '1970-01-01', red, blue] END
+$f$;
+
+-- The version a row gets when it is written: one more, wrapping to 1 after the largest integer
+-- (the providers' column and ETags are 32-bit; a version is only ever compared for equality).
+CREATE OR REPLACE FUNCTION ball_next_version(version integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$
+    SELECT CASE WHEN version = 2147483647 THEN 1 ELSE version + 1 END
 $f$;
 
 -- Where a visitor's views are in ball_stats_daily: each closed day of the ledger, then the rest
@@ -37,7 +44,7 @@ $f$;
 CREATE OR REPLACE FUNCTION ball_views_by_day(f ball_visitor_figures) RETURNS TABLE (day date, red bigint, blue bigint)
 LANGUAGE sql IMMUTABLE AS $f$
     SELECT t.day, t.red - coalesce(lag(t.red) OVER w, 0), t.blue - coalesce(lag(t.blue) OVER w, 0)
-    FROM (SELECT i AS ord, DATE '1970-01-01' + f.ledger[3 * i - 2] AS day,
+    FROM (SELECT i AS ord, DATE '1970-01-01' + f.ledger[3 * i - 2]::integer AS day,
                  f.ledger[3 * i - 1]::bigint AS red, f.ledger[3 * i]::bigint AS blue
           FROM generate_series(1, coalesce(array_length(f.ledger, 1), 0) / 3) AS i
           UNION ALL
@@ -164,7 +171,7 @@ BEGIN
         -- The stored row, found by an index probe per input row (LATERAL: driven by the input,
         -- in its order), then updated through its ctid; o keeps the figures before the update.
         UPDATE ball_grain_state g
-        SET payload = x.payload, version = g.version + 1, modified_on = now(), pid = x.pid,
+        SET payload = x.payload, version = ball_next_version(g.version), modified_on = now(), pid = x.pid,
             color = x.color, red_views = x.red, blue_views = x.blue, first_seen = x.first_seen,
             last_seen = x.last_seen, browser = x.browser,
             ledger = ball_ledger_after(g.ledger, g.last_seen, g.red_views, g.blue_views, x.last_seen)
@@ -251,7 +258,7 @@ BEGIN
         WHERE s.grain_key = p_key AND s.key_n0 = 0 AND s.key_n1 = 0 AND s.state_name = p_state AND s.service_id = p_service
     ), cleared AS (
         UPDATE ball_grain_state g
-        SET payload = NULL, version = g.version + 1, modified_on = now(), color = NULL, red_views = NULL,
+        SET payload = NULL, version = ball_next_version(g.version), modified_on = now(), color = NULL, red_views = NULL,
             blue_views = NULL, first_seen = NULL, last_seen = NULL, browser = NULL, ledger = NULL
         FROM old
         WHERE g.ctid = old.row_id AND g.version = p_version
@@ -337,7 +344,7 @@ BEGIN
         RETURNING g.version INTO v_version;
     ELSE
         UPDATE ball_grain_state g
-        SET payload = p_payload, version = g.version + 1, modified_on = now()
+        SET payload = p_payload, version = ball_next_version(g.version), modified_on = now()
         WHERE g.grain_key = p_key AND g.key_n0 = p_n0 AND g.key_n1 = p_n1
           AND g.state_name = p_state AND g.service_id = p_service AND g.version = p_version
         RETURNING g.version INTO v_version;
@@ -357,7 +364,7 @@ BEGIN
         RETURN ball_visitors_clear(p_service, p_state, p_key, p_version);
     END IF;
     UPDATE ball_grain_state g
-    SET payload = NULL, version = g.version + 1, modified_on = now()
+    SET payload = NULL, version = ball_next_version(g.version), modified_on = now()
     WHERE g.grain_key = p_key AND g.key_n0 = p_n0 AND g.key_n1 = p_n1
       AND g.state_name = p_state AND g.service_id = p_service AND g.version = p_version
     RETURNING g.version INTO v_version;
