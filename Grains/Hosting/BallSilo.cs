@@ -1,4 +1,5 @@
 using System.Net;
+using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Storage;
@@ -44,6 +45,7 @@ public static class BallSilo
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
         services.AddVisitorErasure();
+        services.AddHostedService<SiloDeathWatch>();
         silo.AddVisitorStorage(configuration);
         return silo;
     }

@@ -21,6 +21,7 @@ public static class WebServices
         services.AddSingleton<NewVisitorLimit>();
         services.AddSingleton<VisitService>();
         services.AddSingleton<VisitCounting>();
+        services.AddSingleton<ExposureCounting>();
         services.AddBallBots();
         services.AddStatsStore();
         services.TryAddSingleton<VisitorStatsReader>();

@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Visits;
 
@@ -40,7 +41,7 @@ public static class ForgetEndpoints
 
         try
         {
-            await grains.GetGrain<IVisitorGrain>(id).ForgetAsync();
+            await grains.GetGrain<IVisitorGrain>(id).ForgetAsync(ErasureReason.Forget);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -26,21 +28,26 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> ShowBallAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, IOptions<BallPageOptions> options)
+        HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, IOptions<BallPageOptions> options)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
         {
+            exposures.Preview(preview);
             return BallPreview.Show(preview);
         }
 
         var cookieId = VisitorCookie.Read(context.Request);
-        if (!counting.Counts(context.Request))
+        if (counting.NotCountedReason(context.Request) is { } notCounted)
         {
             // Not a visit (HEAD, a prefetch, a crawler): show what the visitor has, store nothing.
-            return await visits.PeekAsync(cookieId, context.RequestAborted) is { } shown
-                ? Page(shown, counted: false)
-                : Unavailable(context, NotCounted);
+            if (await visits.PeekAsync(cookieId, context.RequestAborted) is not { } shown)
+            {
+                return Unavailable(context, NotCounted);
+            }
+
+            exposures.Shown(notCounted, shown.Color);
+            return Page(shown, counted: false);
         }
 
         var outcome = await visits.VisitAsync(
@@ -51,12 +58,15 @@ public static class VisitEndpoints
                 if (counted.NewVisitorId is { } id)
                 {
                     VisitorCookie.Write(context.Response, id, secure: context.Request.IsHttps);
+                    exposures.CountedAsNewcomer(cookieId, counted.View.Color);
                 }
 
                 return Page(counted.View, counted: true);
             case VisitOutcome.UnknownVisitor:
                 // No visitor could be minted (the address is over its limit): a newcomer's ball, uncounted.
-                return Page(visits.Newcomer(), counted: false);
+                var newcomer = visits.Newcomer();
+                exposures.Shown(ExposureReason.NewVisitorLimit, newcomer.Color);
+                return Page(newcomer, counted: false);
             case VisitOutcome.NotStored:
                 // Storage refused: definitely not counted; reload in a moment.
                 return Unavailable(context, NotCounted);
@@ -74,6 +84,7 @@ public static class VisitEndpoints
     {
         context.Response.Headers.RetryAfter = "1";
         context.Response.Headers[OutcomeHeader] = outcome;
+        BallMetrics.VisitsUnavailable.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         var page = outcome == NotCounted ? BallPage.NotCounted() : BallPage.OutcomeUnknown();
         return TypedResults.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
     }
