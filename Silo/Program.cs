@@ -24,6 +24,7 @@ try
     var host = builder.Build();
     // Every setting is checked before anything starts: a bad one is then one line, not a failed start.
     host.Services.GetRequiredService<IStartupValidator>().Validate();
+    Console.Error.WriteLine($"ball-silo: {ClusterTransport.Describe(BallOptions.Get<ClusterTlsOptions>(builder.Configuration, ClusterTlsOptions.Section))}");
     await host.RunAsync();
     return 0;
 }

@@ -12,15 +12,20 @@ namespace BallOrleans.Web;
 
 /// <summary>
 /// Command-line verbs of the Web program: <c>migrate</c>, <c>seed --visitors N</c>,
-/// <c>rebuild-read-model</c>, <c>rotate-cookie-key</c> (<c>dotnet run --project Web -- seed --visitors 1000000</c>).
+/// <c>rebuild-read-model</c>, <c>cluster-check</c>, <c>rotate-cookie-key</c> (<c>dotnet run --project Web -- seed --visitors 1000000</c>).
 /// </summary>
 internal static class Commands
 {
-    private const string Known = "migrate, seed --visitors N [--seed S], rebuild-read-model, rotate-cookie-key";
+    private const string Known = "migrate, seed --visitors N [--seed S], rebuild-read-model, cluster-check, rotate-cookie-key";
 
     /// <summary>Runs <paramref name="command"/> with the settings <paramref name="builder"/> holds (bound by <see cref="Hosting.WebOptions"/>).</summary>
     public static async Task<int> RunAsync(string command, WebApplicationBuilder builder)
     {
+        if (command == "cluster-check")
+        {
+            return await Operations.ClusterCheck.RunAsync(builder.Configuration);
+        }
+
         if (command is not ("migrate" or "seed" or "rebuild-read-model" or "rotate-cookie-key"))
         {
             Console.Error.WriteLine($"ball: unknown command '{command}' (known: {Known})");

@@ -62,10 +62,10 @@ cleanup() {
   set +e
   [[ -n $app_pid ]] && stop_app
   if (( pg_started )); then
-    (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg/data" -m fast -w -t 30 stop >/dev/null)
+    "$ROOT/deploy/local/postgres.sh" stop "$work/pg"
   fi
   if (( rc != 0 )); then
-    for f in "$work"/*.log "$work/pg/server.log"; do
+    for f in "$work"/*.log "$work/pg/postgres.log"; do
       [[ -s $f ]] && { echo "--- last lines of ${f#"$work"/}" >&2; tail -15 "$f" >&2; }
     done
   fi
@@ -90,25 +90,20 @@ done
 
 # ------------------------------------------------------------------------------ PostgreSQL
 # Durable on purpose: fsync and synchronous_commit on, as in production; only the data folder is
-# temporary. 127.0.0.1 only, trust authentication (nothing else can reach it).
-as_pg() { (cd / && runuser -u postgres -- "$@"); }
-psqlq() { PGOPTIONS='-c client_min_messages=warning' "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-mkdir -p "$work/pg" && chown postgres: "$work/pg"
+# temporary. Started by deploy/local/postgres.sh, like ./ball run's: 127.0.0.1 only, scram-sha-256
+# with the password it generates (kept in $work/pg/password), peer on a 0700 socket folder.
 log "starting PostgreSQL on 127.0.0.1:$PG_PORT (data in $work/pg)"
-as_pg "$PG_BIN/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 --no-locale >"$work/pg/initdb.out" 2>&1 \
-  || { cat "$work/pg/initdb.out" >&2; die "initdb failed"; }
-as_pg "$PG_BIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -t 60 -o "-p $PG_PORT \
-  -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300 \
-  -c fsync=on -c synchronous_commit=on -c full_page_writes=on" start >/dev/null || die "PostgreSQL did not start"
+PG_CONNECTION=$("$ROOT/deploy/local/postgres.sh" start "$work/pg" "$PG_PORT") || die "PostgreSQL did not start"
 pg_started=1
+PG_PASSWORD=$(sed -E 's/.*;Password=([^;]*).*/\1/' <<<"$PG_CONNECTION")
+psqlq() { PGPASSWORD=$PG_PASSWORD PGOPTIONS='-c client_min_messages=warning' "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 PG_MASTER=$(head -1 "$work/pg/data/postmaster.pid")
 [[ $(psqlq -d postgres -c "show fsync") == on && $(psqlq -d postgres -c "show synchronous_commit") == on ]] \
   || die "PostgreSQL is not durable (fsync, synchronous_commit)"
 PG_VERSION=$(psqlq -d postgres -c "show server_version")
 
 fresh_db() { psqlq -d postgres -c "drop database if exists $1" -c "create database $1"; }
-cs() { echo "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$1"; }
+cs() { echo "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=$1"; }
 
 # ------------------------------------------------------------------------------ the two apps
 # The baseline, published like the site (Release, ReadyToRun) so that neither JIT-compiles

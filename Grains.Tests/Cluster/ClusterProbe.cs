@@ -1,4 +1,7 @@
+using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -93,21 +96,27 @@ public static class ClusterProbe
     }
 
     /// <summary>How many visitor grains are active on the silo listening on <paramref name="siloPort"/>.</summary>
-    public static async Task<int> VisitActivationsAsync(string database, string clusterId, int siloPort)
+    public static async Task<int> VisitActivationsAsync(string database, LocalCluster cluster, int siloPort)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders(); // a probe, not a service: its start-up chatter would bury the figures
+        // A client of the cluster like the web tier: with a client certificate of the cluster's CA.
+        var certificate = await LocalCluster.CertificateAsync(cluster.RunDirectory, "client", "probe");
+        var tls = new ConfigurationBuilder()
+            .AddInMemoryCollection(certificate.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value))
+            .Build();
         builder.UseOrleansClient(client => client
             .Configure<ClusterOptions>(o =>
             {
-                o.ClusterId = clusterId;
+                o.ClusterId = cluster.ClusterId;
                 o.ServiceId = "ball-orleans";
             })
             .UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
                 o.ConnectionString = database;
-            }));
+            })
+            .UseClusterTls(tls));
         using var host = builder.Build();
         await host.StartAsync();
         try

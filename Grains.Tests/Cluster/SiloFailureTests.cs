@@ -74,7 +74,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
         var joined = joining.Elapsed;
         // Newcomers keep activating grains when they reload; about half land on the new silo.
         await Task.Delay(TimeSpan.FromSeconds(5));
-        var onNewSilo = await ClusterProbe.VisitActivationsAsync(database, cluster.ClusterId, cluster.SiloPort(3));
+        var onNewSilo = await ClusterProbe.VisitActivationsAsync(database, cluster, cluster.SiloPort(3));
         var cleanup = Stopwatch.StartNew();
         while (await ClusterProbe.SiloStatusAsync(database, cluster.SiloPort(2)) is not null)
         {

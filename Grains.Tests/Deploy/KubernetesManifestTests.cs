@@ -163,6 +163,7 @@ public sealed partial class KubernetesManifestTests
             "Logging__Console__FormatterName",
         };
         AddSection(known, BallClusterOptions.Section, typeof(BallClusterOptions));
+        AddSection(known, ClusterTlsOptions.Section, typeof(ClusterTlsOptions));
         AddSection(known, ClusterMembership.Section, typeof(ClusterMembershipOptions));
         AddSection(known, ColorWeightsOptions.Section, typeof(ColorWeightsOptions));
         AddSection(known, BallPageOptions.Section, typeof(BallPageOptions));

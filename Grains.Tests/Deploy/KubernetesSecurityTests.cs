@@ -1,4 +1,5 @@
 using System.Net;
+using BallOrleans.Grains.Hosting;
 using BallOrleans.Web.Hosting;
 
 namespace BallOrleans.Tests.Deploy;
@@ -83,6 +84,36 @@ public sealed class KubernetesSecurityTests
             .ToList();
         Assert.NotEmpty(networks);
         Assert.All(networks, n => Assert.True(IPNetwork.TryParse(n, out var network) && network.PrefixLength > 0, $"'{n}' is not a bounded network"));
+    }
+
+    [Theory]
+    [InlineData("ball-silo", "ball-silo-tls")]
+    [InlineData("ball-web", "ball-web-tls")]
+    public void The_cluster_transport_uses_certificates_from_a_mounted_secret_of_its_own(string deployment, string secret)
+    {
+        var manifest = Manifests.Named("Deployment", deployment);
+        var pod = PodSpec(manifest);
+        var volume = pod.List("volumes").Single(v => v.Find("secret")?.Text("secretName") == secret);
+        var mount = pod.List("containers").Single().List("volumeMounts").Single(m => m.Text("name") == volume.Text("name"));
+        Assert.Equal("true", mount.Text("readOnly"));
+        // The key is the app's group's to read (fsGroup), nobody else's.
+        Assert.Equal(0, Convert.ToInt32(volume.Get("secret").Text("defaultMode"), 8) & 0b111);
+        Assert.NotNull(pod.Get("securityContext").Text("fsGroup"));
+
+        var env = Env(manifest);
+        Assert.False(env.ContainsKey($"Orleans__Tls__{nameof(ClusterTlsOptions.Insecure)}"), $"{deployment} turns TLS off");
+        var mounted = mount.Text("mountPath");
+        Assert.Equal($"{mounted}/tls.crt", env[$"Orleans__Tls__{nameof(ClusterTlsOptions.CertificatePath)}"].Text("value"));
+        Assert.Equal($"{mounted}/tls.key", env[$"Orleans__Tls__{nameof(ClusterTlsOptions.KeyPath)}"].Text("value"));
+        Assert.Equal($"{mounted}/ca.crt", env[$"Orleans__Tls__{nameof(ClusterTlsOptions.CaPath)}"].Text("value"));
+
+        // The example Secret has the shape mounted, and no certificate or key anyone could use.
+        var example = Manifests.Named("Secret", secret);
+        Assert.Equal("kubernetes.io/tls", example.Text("type"));
+        Assert.False(example.Has("data"), "base64 data in the example Secret");
+        var values = example.Get("stringData").Strings();
+        Assert.Equal(["ca.crt", "tls.crt", "tls.key"], values.Keys.Order());
+        Assert.All(values.Values, value => Assert.DoesNotContain("-----BEGIN", value, StringComparison.Ordinal));
     }
 
     /// <summary>

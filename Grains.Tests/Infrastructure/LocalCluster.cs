@@ -64,6 +64,56 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Task AddSiloAsync() => CommandAsync("add-silo");
 
+    /// <summary>
+    /// A certificate from the CA of <paramref name="runDirectory"/> (this cluster's, or another
+    /// folder's for a CA of its own): the <c>Orleans__Tls__*</c> settings that use it.
+    /// </summary>
+    public static async Task<Dictionary<string, string?>> CertificateAsync(string runDirectory, string role, string name)
+    {
+        var printed = await RunScriptAsync(new Dictionary<string, string?> { ["CLUSTER_RUN_DIR"] = runDirectory }, "cert", role, name);
+        return printed.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => (string?)pair[1]);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="command"/> as another host of the cluster's network would run it
+    /// (<c>cluster.sh guest</c>: with --netns, from a namespace of its own), with this cluster's
+    /// settings and <paramref name="settings"/> on top.
+    /// </summary>
+    public Process StartGuest(IReadOnlyDictionary<string, string?> settings, params string[] command)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(PostgresServer.RepositoryRoot(), "deploy", "local", "cluster.sh"));
+        start.ArgumentList.Add("guest");
+        foreach (var word in command)
+        {
+            start.ArgumentList.Add(word);
+        }
+
+        foreach (var (key, value) in _environment.Concat(settings))
+        {
+            start.Environment[key] = value;
+        }
+
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Runs <paramref name="command"/> as <see cref="StartGuest"/> does, to its end; returns its exit code and what it printed.</summary>
+    public async Task<(int ExitCode, string Output)> GuestAsync(IReadOnlyDictionary<string, string?> settings, params string[] command)
+    {
+        using var process = StartGuest(settings, command);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, $"{await stdout}{await stderr}".Trim());
+    }
+
+    /// <summary>The path of a program of this test run's build (Web or Silo).</summary>
+    public static string Program(string project) =>
+        Path.Combine(PostgresServer.RepositoryRoot(), project, "bin", BuildConfiguration(), "net10.0", $"{project}.dll");
+
     /// <summary>Runs a cluster.sh command on this cluster (e.g. <c>partition 2 --one-way</c>); returns what it printed.</summary>
     public Task<string> CommandAsync(params string[] args) => RunScriptAsync(_environment, args);
 
@@ -143,7 +193,9 @@ public sealed class LocalCluster : IAsyncDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        // Generous: on a busy 2-core machine a start of three silos and the web tier, each
+        // process's first TLS handshakes included, has taken over 90 s.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
         {

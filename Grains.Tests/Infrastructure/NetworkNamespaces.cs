@@ -18,6 +18,9 @@ public sealed class NetworkNamespaces
 
     public IPAddress Web => Address(2);
 
+    /// <summary>Where <c>cluster.sh guest</c> runs a command: another host on the cluster's network.</summary>
+    public IPAddress Guest => Address(3);
+
     public IPAddress Silo(int index) => Address(10 + index);
 
     /// <summary>Why namespaces cannot be made here, or null when they can.</summary>

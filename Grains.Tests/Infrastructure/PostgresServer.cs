@@ -54,6 +54,12 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>The loopback port the server listens on.</summary>
     public int Port => _port;
 
+    /// <summary>The folder postgres.sh keeps the server in (data, socket folder, password file).</summary>
+    public string Folder => _directory;
+
+    /// <summary>The superuser's connection string to the <c>postgres</c> database, password included.</summary>
+    public string AdminConnectionString => _adminConnectionString;
+
     public async Task DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -24,7 +24,7 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         var ids = await StoredVisitors.LoadAsync(cluster.Client, visitors: 60, seed: 21);
         var forgotten = ids.Take(20).ToList();
 
-        var erased = await Task.WhenAll(forgotten.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).ForgetAsync()));
+        var erased = await Task.WhenAll(forgotten.Select(id => cluster.Client.GetGrain<IVisitorGrain>(id).ForgetAsync(ErasureReason.Forget)));
 
         Assert.All(erased, Assert.True);
         await StatsBooks.AssertBalancedAsync(database);
@@ -42,7 +42,7 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         Assert.Null(await cluster.StoredStateAsync(forgotten[0]));
         Assert.Null(await grain.PeekAsync());
         Assert.IsType<VisitOutcome.UnknownVisitor>(await grain.VisitAsync(Guid.NewGuid()));
-        Assert.False(await grain.ForgetAsync());
+        Assert.False(await grain.ForgetAsync(ErasureReason.Forget));
         await StatsBooks.AssertBalancedAsync(database);
     }
 

@@ -1,4 +1,6 @@
+using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Tests.Web;
 
 namespace BallOrleans.Tests.Stats;
 
@@ -58,6 +60,71 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres)
         await page.WaitForFunctionAsync(
             $"() => Number(document.querySelector('#totals tr.all td[data-visitors]').dataset.visitors) >= {before + 5}",
             null, new() { Timeout = 15_000 });
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public async Task The_waterfall_and_both_split_checks_show_a_scripted_mix_of_visits_previews_bots_head_requests_and_erasures()
+    {
+        var database = await postgres.CreateDatabaseAsync("browser_waterfall");
+        await using var app = WhoIsCounted.StartApp(database,
+            ("NewVisitors:ExemptLoopback", "false"), ("NewVisitors:Burst", "3"), ("NewVisitors:PerAddressPerSecond", "1"));
+        app.StartServer();  // applies the schema
+        // An experiment that ran before: 3,000 visitors per arm, of whom 600 red asked to be forgotten.
+        var red = Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId()).ToList();
+        await ErasureLedgerTests.WriteAsync(database, red, BallColor.Red);
+        await ErasureLedgerTests.WriteAsync(database, [.. Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId())], BallColor.Blue);
+        Assert.Equal(600, await ErasureLedgerTests.EraseAsync(database, [.. red.Take(600)], "forget"));
+        // Today: visits, returning visits, HEAD, a prefetch, bots, previews, an unknown id, the limit, erasures.
+        var script = await WaterfallScript.RunAsync(app, database);
+        await ErasureLedgerTests.StatsAsync(WhoIsCounted.Admin(app), 5400 + script.RemainingVisitors, "/api/stats");
+
+        var (playwright, browser) = await HeadlessChromium.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var context = await browser.NewContextAsync(new()
+        {
+            HttpCredentials = new() { Username = "admin", Password = BallWebApp.Password },
+            ViewportSize = new() { Width = 1100, Height = 1000 },
+        });
+        var page = await context.NewPageAsync();
+        var problems = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                problems.Add($"{message.Text} ({message.Location})");
+            }
+        };
+
+        Assert.Equal(200, (await page.GotoAsync(new Uri(app.BaseAddress, "stats").ToString()))!.Status);
+        Assert.Equal("srm flagged", await page.Locator("#srm").GetAttributeAsync("class"));
+        Assert.Equal("srm ok", await page.Locator("#srm-assigned").GetAttributeAsync("class"));
+        Assert.Contains("flagged", await page.Locator("#srm-sequential").GetAttributeAsync("class"));
+        Assert.Contains("ok", await page.Locator("#srm-assigned-sequential").GetAttributeAsync("class"));
+        Assert.Equal(12, await page.Locator("#waterfall tbody tr").CountAsync());
+        async Task<long> Requests(string stage, string reason) =>
+            long.Parse((await page.Locator($"#waterfall tr[data-stage='{stage}'][data-reason='{reason}']").GetAttributeAsync("data-red"))!)
+            + long.Parse((await page.Locator($"#waterfall tr[data-stage='{stage}'][data-reason='{reason}']").GetAttributeAsync("data-blue"))!);
+        Assert.Equal(3, await Requests("notCounted", "headOrPrefetch"));
+        Assert.Equal(2, await Requests("notCounted", "bot"));
+        Assert.Equal(2, await Requests("notCounted", "preview"));
+        Assert.Equal(script.Limited, await Requests("notCounted", "newVisitorLimit"));
+        Assert.Equal(1, await Requests("reassigned", "unknownId"));
+        Assert.Equal(20, await page.Locator("#waterfall-chart rect").CountAsync());
+        Assert.True(await page.Locator("#waterfall-days tbody tr").CountAsync() >= 30);
+
+        // The screenshot: from the totals' erasures line to the end of the waterfall's days.
+        var top = (await page.Locator("#erased").BoundingBoxAsync())!;
+        var bottom = (await page.Locator("#waterfall-chart").BoundingBoxAsync())!;
+        var screenshot = HeadlessChromium.ScreenshotPath("stats-waterfall.png");
+        await page.ScreenshotAsync(new()
+        {
+            Path = screenshot,
+            FullPage = true,
+            Clip = new() { X = 0, Y = top.Y - 8, Width = 1100, Height = bottom.Y + bottom.Height - top.Y + 16 },
+        });
+        Assert.True(new FileInfo(screenshot).Length > 10_000);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 }

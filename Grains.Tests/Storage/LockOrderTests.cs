@@ -96,7 +96,7 @@ public sealed class LockOrderTests(PostgresServer postgres)
                 while (!stop.IsCancellationRequested)
                 {
                     var (id, _) = Pick(random, out var slot);
-                    await cluster.Client.GetGrain<IVisitorGrain>(id).ForgetAsync();
+                    await cluster.Client.GetGrain<IVisitorGrain>(id).ForgetAsync(ErasureReason.Forget);
                     Renew(slot, id);
                     Interlocked.Increment(ref erasures);
                     await Task.Delay(20);
@@ -108,7 +108,7 @@ public sealed class LockOrderTests(PostgresServer postgres)
                 while (!stop.IsCancellationRequested)
                 {
                     var batch = Enumerable.Range(0, 20).Select(_ => Pick(batchRandom, out var slot) is var v ? (v.Id, slot) : default).ToList();
-                    Interlocked.Add(ref erasures, await eraser.EraseAsync(batch.Select(b => b.Id).ToList(), DateTimeOffset.UtcNow.AddDays(1)));
+                    Interlocked.Add(ref erasures, await eraser.EraseAsync(batch.Select(b => b.Id).ToList(), DateTimeOffset.UtcNow.AddDays(1), ErasureReason.Retention));
                     batch.ForEach(b => Renew(b.slot, b.Id));
                     await Task.Delay(200);
                 }
@@ -119,7 +119,7 @@ public sealed class LockOrderTests(PostgresServer postgres)
                 while (!stop.IsCancellationRequested)
                 {
                     var (id, _) = Pick(adminRandom, out var slot);
-                    if (await pseudonyms.FindVisitorAsync(await pseudonymKey.PidOfAsync(id)) is { } found && await eraser.EraseAsync(found))
+                    if (await pseudonyms.FindVisitorAsync(await pseudonymKey.PidOfAsync(id)) is { } found && await eraser.EraseAsync(found, ErasureReason.Admin))
                     {
                         Interlocked.Increment(ref erasures);
                         Renew(slot, id);

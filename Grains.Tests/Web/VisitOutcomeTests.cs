@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Privacy;
 using System.Net;
 using System.Reflection;
 using BallOrleans.Grains.Visitors;
@@ -117,7 +118,7 @@ public sealed class VisitOutcomeTests
             return script[Math.Min(Calls.Count, script.Length) - 1](attempt);
         }
 
-        public Task<bool> ForgetAsync() => throw new NotSupportedException();
+        public Task<bool> ForgetAsync(ErasureReason reason) => throw new NotSupportedException();
 
         public Task<VisitorView?> PeekAsync() => throw new NotSupportedException();
     }

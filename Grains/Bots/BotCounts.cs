@@ -1,7 +1,12 @@
+using BallOrleans.Grains.Stats;
+
 namespace BallOrleans.Grains.Bots;
 
 /// <summary>
-/// Requests excluded as bots, in total and per bot family (a short name such as "Googlebot").
+/// Requests excluded as bots, in total and per bot family (a short name such as "Googlebot"), and
+/// (<see cref="Exposures"/>) the waterfall's in-memory counters: requests shown the ball but not
+/// counted, per day, reason and arm. They travel together because they take the same path: kept
+/// in memory by each web process, pushed every few seconds, summed by one grain.
 /// A web process's counts run from its start; a sum adds up processes.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -9,7 +14,10 @@ public sealed record BotCounts([property: Id(0)] long Total, [property: Id(1)] I
 {
     public static readonly BotCounts None = new(0, new Dictionary<string, long>());
 
-    /// <summary>Both sets of counts added up, family by family.</summary>
+    [Id(2)]
+    public IReadOnlyDictionary<ExposureKey, long> Exposures { get; init; } = new Dictionary<ExposureKey, long>();
+
+    /// <summary>Both sets of counts added up, family by family and counter by counter.</summary>
     public BotCounts Plus(BotCounts other)
     {
         var families = new Dictionary<string, long>(Families, StringComparer.Ordinal);
@@ -18,7 +26,13 @@ public sealed record BotCounts([property: Id(0)] long Total, [property: Id(1)] I
             families[family] = families.GetValueOrDefault(family) + requests;
         }
 
-        return new BotCounts(Total + other.Total, families);
+        var exposures = new Dictionary<ExposureKey, long>(Exposures);
+        foreach (var (key, requests) in other.Exposures)
+        {
+            exposures[key] = exposures.GetValueOrDefault(key) + requests;
+        }
+
+        return new BotCounts(Total + other.Total, families) { Exposures = exposures };
     }
 
     /// <summary>The <paramref name="count"/> families with the most requests, most first (ties by name).</summary>

@@ -48,6 +48,14 @@ public static class BallMetrics
     public static readonly Histogram<int> StorageBatchSize =
         Meter.CreateHistogram<int>("ball.storage.batch.size", unit: "{operation}", description: "Visitor reads or writes per storage batch");
 
+    /// <summary>Ball pages answered 503, tagged <c>outcome</c> (<c>not-counted</c> or <c>unknown</c>, as the Visit-Outcome header).</summary>
+    public static readonly Counter<long> VisitsUnavailable =
+        Meter.CreateCounter<long>("ball.visits.unavailable", unit: "{visit}", description: "Ball pages answered 503, per outcome");
+
+    /// <summary>Silos this process saw declared dead by the cluster's membership (each process counts what it sees).</summary>
+    public static readonly Counter<long> SilosDeclaredDead =
+        Meter.CreateCounter<long>("ball.cluster.silos_declared_dead", unit: "{silo}", description: "Silos declared dead by the membership protocol, as seen by this process");
+
     /// <summary>The <c>color</c> tag of a visit.</summary>
     public static KeyValuePair<string, object?> ColorTag(string color) => new("color", color);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Storage;
@@ -44,6 +45,7 @@ public static class BallSilo
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
         services.AddVisitorErasure();
+        services.AddHostedService<SiloDeathWatch>();
         silo.AddVisitorStorage(configuration);
         return silo;
     }
@@ -87,6 +89,14 @@ public static class BallSilo
         }
 
         silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: listen == SiloListening.AnyAddress);
+        // Mutual TLS wherever the ports can be reached from another machine. A co-host on loopback
+        // stays plain unless it is given certificates: its only peers are this machine's users.
+        if (listen == SiloListening.AnyAddress || !IPAddress.IsLoopback(advertised)
+            || !string.IsNullOrWhiteSpace(BallOptions.Get<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section).CertificatePath))
+        {
+            silo.UseClusterTls(configuration);
+        }
+
         var connectionString = PostgresConnection.Resolve(configuration);
         silo.UseAdoNetClustering(o =>
         {

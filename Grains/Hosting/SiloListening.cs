@@ -6,14 +6,16 @@ public enum SiloListening
     /// <summary>
     /// Only <c>Orleans:AdvertisedAddress</c> (127.0.0.1 by default). The web co-host: its silo
     /// talks to no other machine, so nobody else on the network, or in a neighbouring container
-    /// sharing the host's network, may reach the cluster transport, which has no authentication.
+    /// sharing the host's network, may reach the cluster transport. On loopback it runs without
+    /// TLS unless given certificates (<see cref="ClusterTransport"/>).
     /// </summary>
     AdvertisedAddressOnly,
 
     /// <summary>
     /// Every local address. Standalone silos: the advertised address may not be one of the
-    /// machine's own (a relay or NAT in front, as <c>cluster.sh --netns</c> can set up), and in
-    /// Kubernetes a NetworkPolicy (deploy/k8s/network-policy.yaml) says who may connect.
+    /// machine's own (a relay or NAT in front, as <c>cluster.sh --netns</c> can set up). Mutual
+    /// TLS (<see cref="ClusterTransport"/>) says who may talk to them, and in Kubernetes a
+    /// NetworkPolicy (deploy/k8s/network-policy.yaml) who may connect at all.
     /// </summary>
     AnyAddress,
 }

@@ -41,7 +41,7 @@ public sealed class RetentionGrain(
         long erased = 0;
         foreach (var batch in expired.Chunk(o.BatchSize))
         {
-            erased += await eraser.EraseAsync(batch, notSeenSince: cutoff);
+            erased += await eraser.EraseAsync(batch, notSeenSince: cutoff, ErasureReason.Retention);
         }
 
         if (erased > 0)

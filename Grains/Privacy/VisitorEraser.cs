@@ -11,7 +11,7 @@ namespace BallOrleans.Grains.Privacy;
 /// </summary>
 public sealed class VisitorEraser(NpgsqlDataSource dataSource, IOptions<ClusterOptions> cluster)
 {
-    private const string EraseSql = "SELECT erased_key FROM ball_visitors_erase($1, $2, $3, $4)";
+    private const string EraseSql = "SELECT erased_key FROM ball_visitors_erase($1, $2, $3, $4, $5)";
 
     // No index covers last_seen (a visit changes it, and an index would stop the update being
     // HOT): retention finds the expired visitors with one scan per run, which runs daily.
@@ -20,11 +20,11 @@ public sealed class VisitorEraser(NpgsqlDataSource dataSource, IOptions<ClusterO
         WHERE pid IS NOT NULL AND last_seen < $2 AND service_id = $1 AND state_name = 'visitor'
         """;
 
-    /// <summary>Deletes one visitor's row; false when there was none.</summary>
-    public async Task<bool> EraseAsync(string visitorId, CancellationToken cancellationToken = default) =>
-        await EraseAsync([visitorId], notSeenSince: null, cancellationToken) == 1;
+    /// <summary>Deletes one visitor's row, booked under <paramref name="reason"/>; false when there was none.</summary>
+    public async Task<bool> EraseAsync(string visitorId, ErasureReason reason, CancellationToken cancellationToken = default) =>
+        await EraseAsync([visitorId], notSeenSince: null, reason, cancellationToken) == 1;
 
-    /// <summary>The ids of every visitor not seen since <paramref name="cutoff"/>, for <see cref="EraseAsync(IReadOnlyList{string}, DateTimeOffset?, CancellationToken)"/>.</summary>
+    /// <summary>The ids of every visitor not seen since <paramref name="cutoff"/>, for <see cref="EraseAsync(IReadOnlyList{string}, DateTimeOffset?, ErasureReason, CancellationToken)"/>.</summary>
     public async Task<List<string>> NotSeenSinceAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(ExpiredSql);
@@ -44,9 +44,11 @@ public sealed class VisitorEraser(NpgsqlDataSource dataSource, IOptions<ClusterO
     /// <summary>
     /// Deletes the visitors <paramref name="visitorIds"/> in one transaction; with
     /// <paramref name="notSeenSince"/>, only those still not seen since (a visit meanwhile keeps
-    /// them). Returns how many were erased.
+    /// them). The erasure ledger books them under <paramref name="reason"/>, in the same
+    /// transaction. Returns how many were erased.
     /// </summary>
-    public async Task<int> EraseAsync(IReadOnlyList<string> visitorIds, DateTimeOffset? notSeenSince, CancellationToken cancellationToken = default)
+    public async Task<int> EraseAsync(
+        IReadOnlyList<string> visitorIds, DateTimeOffset? notSeenSince, ErasureReason reason, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(EraseSql);
         // A batch of a thousand erasures takes well under a second of the database's time.
@@ -55,6 +57,7 @@ public sealed class VisitorEraser(NpgsqlDataSource dataSource, IOptions<ClusterO
         command.Parameters.Add(new() { Value = StorageNames.VisitorState });
         command.Parameters.Add(new() { Value = visitorIds.ToArray() });
         command.Parameters.Add(new() { Value = (object?)notSeenSince?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = reason.Name() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var erased = 0;
         while (await reader.ReadAsync(cancellationToken))

@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Privacy;
 using Orleans.Concurrency;
 
 namespace BallOrleans.Grains.Visitors;
@@ -21,12 +22,13 @@ public interface IVisitorGrain : IGrainWithStringKey
     Task<VisitOutcome> VisitAsync(VisitAttempt attempt);
 
     /// <summary>
-    /// Erases the visitor: their grain-state row is deleted, and with it (in the same transaction)
-    /// their views in the totals and the days. The grain then deactivates; a later visit with this
-    /// id is unknown. Returns whether there was anything to erase.
+    /// Erases the visitor: their row is deleted, and in the same transaction they leave the
+    /// totals and the days, and the erasure ledger books them under <paramref name="reason"/>.
+    /// The grain then deactivates; a later visit with this id is unknown. Returns whether there
+    /// was anything to erase.
     /// </summary>
     [Alias("Forget")]
-    Task<bool> ForgetAsync();
+    Task<bool> ForgetAsync(ErasureReason reason);
 
     /// <summary>What the visitor would be shown, without counting a view; null when they are unknown.</summary>
     [Alias("PeekView"), ReadOnly]

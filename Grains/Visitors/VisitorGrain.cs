@@ -108,11 +108,11 @@ public sealed class VisitorGrain(
         return new VisitOutcome.Counted(View());
     }
 
-    public async Task<bool> ForgetAsync()
+    public async Task<bool> ForgetAsync(ErasureReason reason)
     {
         // Not through the storage's ClearStateAsync, which keeps the row with no payload (as the
         // ADO.NET provider does): forgetting leaves no row. One statement in either storage mode.
-        var erased = await eraser.EraseAsync(this.GetPrimaryKeyString());
+        var erased = await eraser.EraseAsync(this.GetPrimaryKeyString(), reason);
         _state.State = new VisitorState();
         _state.ETag = null;
         _state.RecordExists = false;

@@ -1,3 +1,5 @@
+using BallOrleans.Web.Stats;
+
 namespace BallOrleans.Web.Bots;
 
 /// <summary>Bot detection from the embedded list, this process's tally, and its push to the cluster-wide sum.</summary>
@@ -7,7 +9,9 @@ public static class BotServices
     {
         services.AddSingleton(_ => BotPatterns.Embedded());
         services.AddSingleton<BotDetector>();
-        services.AddSingleton<IBotTally, BotTally>();
+        services.AddSingleton<BotTally>();
+        services.AddSingleton<IBotTally>(sp => sp.GetRequiredService<BotTally>());
+        services.AddSingleton<IExposureTally>(sp => sp.GetRequiredService<BotTally>());
         services.AddSingleton<BotFigures>();
         services.AddHostedService<BotCountsPusher>();
         services.AddHostedService<BotListWarmup>();

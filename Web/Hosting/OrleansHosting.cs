@@ -25,37 +25,49 @@ public static class OrleansHosting
                 builder.UseOrleans(silo => silo.AddBallSilo(configuration, SiloListening.AdvertisedAddressOnly));
                 break;
             case "client":
-                var connectionString = PostgresConnection.Resolve(configuration);
-                builder.Services.AddBallDatabase(configuration);
-                builder.Services.AddDatabaseExceptionSerialization();
-                builder.UseOrleansClient(client =>
-                {
-                    client
-                        .Configure<ClusterOptions>(o =>
-                        {
-                            o.ClusterId = cluster.ClusterId;
-                            o.ServiceId = cluster.ServiceId;
-                        })
-                        .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.CallTimeout)
-                        // Learn of new and dead gateways within half a second, not the default minute: a
-                        // client sends every call for one grain through one gateway, and a frozen or
-                        // cut-off gateway keeps its connection open, so the membership table is how
-                        // the client learns to stop using it.
-                        .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromMilliseconds(500))
-                        .UseAdoNetClustering(o =>
-                        {
-                            o.Invariant = "Npgsql";
-                            o.ConnectionString = connectionString;
-                        });
-                    if (cluster.Dashboard)
-                    {
-                        client.AddDashboard();
-                    }
-                });
-                builder.Services.AddSingleton(TimeProvider.System);
+                builder.AddBallClusterClient(cluster);
                 break;
         }
 
+        return builder;
+    }
+
+    /// <summary>
+    /// An Orleans client of the cluster of Silo processes, over mutual TLS: the web tier in client
+    /// mode, and the <c>cluster-check</c> command.
+    /// </summary>
+    public static IHostApplicationBuilder AddBallClusterClient(this IHostApplicationBuilder builder, BallClusterOptions cluster)
+    {
+        var configuration = builder.Configuration;
+        var connectionString = PostgresConnection.Resolve(configuration);
+        builder.Services.AddBallDatabase(configuration);
+        builder.Services.AddDatabaseExceptionSerialization();
+        builder.UseOrleansClient(client =>
+        {
+            client
+                .Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = cluster.ClusterId;
+                    o.ServiceId = cluster.ServiceId;
+                })
+                .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.CallTimeout)
+                // Learn of new and dead gateways within half a second, not the default minute: a
+                // client sends every call for one grain through one gateway, and a frozen or
+                // cut-off gateway keeps its connection open, so the membership table is how
+                // the client learns to stop using it.
+                .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromMilliseconds(500))
+                .UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = connectionString;
+                })
+                .UseClusterTls(configuration);
+            if (cluster.Dashboard)
+            {
+                client.AddDashboard();
+            }
+        });
+        builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }
 

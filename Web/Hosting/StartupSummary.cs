@@ -18,6 +18,7 @@ public static class StartupSummary
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("BallOrleans.Web");
         var cluster = app.Services.GetRequiredService<IOptions<BallClusterOptions>>().Value;
+        var tls = BallOptions.Get<ClusterTlsOptions>(app.Configuration, ClusterTlsOptions.Section);
         var admin = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value;
         var database = new NpgsqlConnectionStringBuilder(PostgresConnection.Resolve(app.Configuration));
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -28,6 +29,7 @@ public static class StartupSummary
             {
                 logger.LogInformation("Orleans client of cluster {ClusterId} (gateways from the membership table); database {Host}:{Port}/{Database}",
                     cluster.ClusterId, database.Host, database.Port, database.Database);
+                logger.Log(tls.Insecure ? LogLevel.Warning : LogLevel.Information, "{Transport}", ClusterTransport.Describe(tls));
             }
             else
             {

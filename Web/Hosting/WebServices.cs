@@ -24,6 +24,7 @@ public static class WebServices
         services.AddSingleton<LegacyVisitorCookies>();
         services.AddSingleton<VisitorCookies>();
         services.AddSingleton<VisitCounting>();
+        services.AddSingleton<ExposureCounting>();
         services.AddBallBots();
         services.AddStatsStore();
         services.TryAddSingleton<VisitorStatsReader>();

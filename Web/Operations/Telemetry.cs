@@ -12,7 +12,7 @@ public static class Telemetry
     {
         services.AddOpenTelemetry().WithMetrics(metrics =>
         {
-            metrics.AddMeter(BallMetrics.ExportedMeters)
+            metrics.AddMeter(BallMetrics.ExportedMeters).AddMeter(StatsMetrics.MeterName)
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddPrometheusExporter();
             foreach (var instrument in BallMetrics.DroppedOrleansInstruments)
@@ -20,6 +20,7 @@ public static class Telemetry
                 metrics.AddView(instrument, MetricStreamConfiguration.Drop);
             }
         });
+        services.AddHostedService<StatsMetrics>();
         return services;
     }
 

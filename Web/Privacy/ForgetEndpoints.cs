@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Visits;
 
@@ -51,7 +52,7 @@ public static class ForgetEndpoints
 
         try
         {
-            await grains.GetGrain<IVisitorGrain>(id).ForgetAsync();
+            await grains.GetGrain<IVisitorGrain>(id).ForgetAsync(ErasureReason.Forget);
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {

@@ -21,7 +21,7 @@ public static class VisitorErasureEndpoint
         }
 
         var visitor = await pseudonyms.FindVisitorAsync(pid, cancellationToken);
-        if (visitor is null || !await grains.GetGrain<IVisitorGrain>(visitor).ForgetAsync())
+        if (visitor is null || !await grains.GetGrain<IVisitorGrain>(visitor).ForgetAsync(ErasureReason.Admin))
         {
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such visitor",
                 detail: "No stored visitor has this id; they may have been erased already.");

@@ -38,10 +38,15 @@ public sealed record RangeStats(
     IReadOnlyList<DayVisitors> Cumulative,
     ColorTotals FirstSeenRed,
     ColorTotals FirstSeenBlue,
-    IReadOnlyList<SegmentStats> Segments)
+    IReadOnlyList<SegmentStats> Segments,
+    ErasureBooks Erased)
 {
     /// <summary>A visitor is returning once seen again this long after their first visit: a later session, as web analytics count it.</summary>
     public static readonly TimeSpan ReturningAfter = TimeSpan.FromMinutes(30);
 
     public ColorTotals FirstSeen(BallColor color) => color == BallColor.Red ? FirstSeenRed : FirstSeenBlue;
+
+    /// <summary>Assigned in the range: first seen in it, remaining or erased since.</summary>
+    public ColorTotals AssignedInRange(BallColor color) => new(color,
+        FirstSeen(color).Visitors + Erased.InRange(color).Visitors, FirstSeen(color).Views + Erased.InRange(color).Views);
 }

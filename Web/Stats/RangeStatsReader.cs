@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using Npgsql;
@@ -18,6 +19,14 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
     private const string BeforeSql = "SELECT color, sum(visitors)::bigint FROM ball_stats_daily WHERE day < $1 GROUP BY color";
 
+    private const string ErasedDailySql = """
+        SELECT day, color, sum(visitors)::bigint, sum(views)::bigint, reason FROM ball_stats_erased
+        WHERE day BETWEEN $1 AND $2 GROUP BY day, color, reason
+        """;
+
+    // Every erasure ever: a few rows per day of the experiment, summed.
+    private const string ErasedAllSql = "SELECT color, reason, sum(visitors)::bigint, sum(views)::bigint FROM ball_stats_erased GROUP BY color, reason";
+
     private const string SegmentsSql = """
         SELECT coalesce(browser, ''), color, last_seen - first_seen >= $3, count(*), sum(views)::bigint
         FROM ball_visitor_stats
@@ -31,16 +40,11 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
         batch.BatchCommands.Add(Command(DailySql, from, to));
         batch.BatchCommands.Add(Command(BeforeSql, from));
         batch.BatchCommands.Add(Command(SegmentsSql, Start(from), Start(to.AddDays(1)), RangeStats.ReturningAfter));
+        batch.BatchCommands.Add(Command(ErasedDailySql, from, to));
+        batch.BatchCommands.Add(Command(ErasedAllSql));
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        var days = new Dictionary<(DateOnly, BallColor), ColorTotals>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (BallColors.TryParse(reader.GetString(1), out var color))
-            {
-                days[(reader.GetFieldValue<DateOnly>(0), color)] = new ColorTotals(color, reader.GetInt64(2), reader.GetInt64(3));
-            }
-        }
+        var days = await DaysAsync(reader, cancellationToken);
 
         await reader.NextResultAsync(cancellationToken);
         long redBefore = 0, blueBefore = 0;
@@ -62,13 +66,39 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
             }
         }
 
+        await reader.NextResultAsync(cancellationToken);
+        var erasedByReason = new List<(DateOnly Day, ErasedCounts Counts)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(1), out var color) && ErasureReasons.TryParse(reader.GetString(4), out var reason))
+            {
+                erasedByReason.Add((reader.GetFieldValue<DateOnly>(0), new ErasedCounts(color, reason, reader.GetInt64(2), reader.GetInt64(3))));
+            }
+        }
+
+        var erasedDays = erasedByReason.GroupBy(e => (e.Day, e.Counts.Color)).ToDictionary(
+            g => g.Key, g => new ColorTotals(g.Key.Color, g.Sum(e => e.Counts.Visitors), g.Sum(e => e.Counts.Views)));
+        await reader.NextResultAsync(cancellationToken);
+        var erasedAll = new List<ErasedCounts>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(0), out var color) && ErasureReasons.TryParse(reader.GetString(1), out var reason))
+            {
+                erasedAll.Add(new ErasedCounts(color, reason, reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
         var daily = new List<DayStats>();
+        var erasedDaily = new List<DayStats>();
         var cumulative = new List<DayVisitors>();
         for (var day = from; day <= to; day = day.AddDays(1))
         {
             var red = days.GetValueOrDefault((day, BallColor.Red)) ?? new ColorTotals(BallColor.Red, 0, 0);
             var blue = days.GetValueOrDefault((day, BallColor.Blue)) ?? new ColorTotals(BallColor.Blue, 0, 0);
             daily.Add(new DayStats(day, red, blue));
+            erasedDaily.Add(new DayStats(day,
+                erasedDays.GetValueOrDefault((day, BallColor.Red)) ?? new ColorTotals(BallColor.Red, 0, 0),
+                erasedDays.GetValueOrDefault((day, BallColor.Blue)) ?? new ColorTotals(BallColor.Blue, 0, 0)));
             redBefore += red.Visitors;
             blueBefore += blue.Visitors;
             cumulative.Add(new DayVisitors(day, redBefore, blueBefore));
@@ -76,7 +106,38 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
         return new RangeStats(from, to, daily, cumulative,
             Sum(rows.Where(r => r.Color == BallColor.Red), BallColor.Red), Sum(rows.Where(r => r.Color == BallColor.Blue), BallColor.Blue),
-            Segments(rows));
+            Segments(rows), new ErasureBooks(erasedAll, erasedDaily) { DailyByReason = erasedByReason });
+    }
+
+    /// <summary>The erasure ledger's sums of all time, per arm and reason (no days): a few rows, for the metrics.</summary>
+    public async Task<ErasureBooks> ReadErasedAllTimeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(ErasedAllSql);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var erased = new List<ErasedCounts>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(0), out var color) && ErasureReasons.TryParse(reader.GetString(1), out var reason))
+            {
+                erased.Add(new ErasedCounts(color, reason, reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
+        return new ErasureBooks(erased, []);
+    }
+
+    private static async Task<Dictionary<(DateOnly, BallColor), ColorTotals>> DaysAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var days = new Dictionary<(DateOnly, BallColor), ColorTotals>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (BallColors.TryParse(reader.GetString(1), out var color))
+            {
+                days[(reader.GetFieldValue<DateOnly>(0), color)] = new ColorTotals(color, reader.GetInt64(2), reader.GetInt64(3));
+            }
+        }
+
+        return days;
     }
 
     private static List<SegmentStats> Segments(List<(string Browser, BallColor Color, bool Returning, long Visitors, long Views)> rows)

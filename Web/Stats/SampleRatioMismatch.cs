@@ -1,7 +1,13 @@
 namespace BallOrleans.Web.Stats;
 
-/// <summary>The result of a sample-ratio-mismatch check.</summary>
-public sealed record SrmResult(double ChiSquare, double PValue, bool Flagged);
+/// <summary>
+/// The result of a sample-ratio-mismatch check: Pearson's chi-square (one look) and, beside it,
+/// the anytime-valid sequential check (<see cref="SequentialSampleRatio"/>) of the same counts.
+/// </summary>
+public sealed record SrmResult(double ChiSquare, double PValue, bool Flagged)
+{
+    public SequentialSrmResult Sequential { get; init; } = new(0, 1, false);
+}
 
 /// <summary>
 /// Sample-ratio mismatch between two arms, the way GrowthBook checks it: Pearson's chi-square of
@@ -13,6 +19,13 @@ public static class SampleRatioMismatch
 {
     public const double Threshold = 0.001;
     public const long MinimumPerArm = 8;
+
+    /// <summary>Both checks; the sequential one at <paramref name="sequentialAlpha"/> (smaller within a family of segments).</summary>
+    public static SrmResult Check(long observedA, double weightA, long observedB, double weightB, double sequentialAlpha) =>
+        Check(observedA, weightA, observedB, weightB) with
+        {
+            Sequential = SequentialSampleRatio.Check(observedA, weightA, observedB, weightB, sequentialAlpha),
+        };
 
     public static SrmResult Check(long observedA, double weightA, long observedB, double weightB)
     {

@@ -42,7 +42,10 @@ public static class StatsEndpoints
             }
 
             var (snapshot, srm) = await reports.TotalsAsync();
-            return Results.Json(StatsJson.From(snapshot, srm, await bots.SumAsync(), await reports.RangeAsync(range)));
+            var report = await reports.RangeAsync(range);
+            var inMemory = await bots.SumAsync();
+            return Results.Json(StatsJson.From(
+                snapshot, srm, reports.AssignedSrm(snapshot, report.Stats.Erased), inMemory, report, reports.Waterfall(snapshot, report, inMemory)));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
@@ -93,7 +96,11 @@ public static class StatsEndpoints
             var report = await reports.RangeAsync(range);
             var page = await reports.PageAsync(query, context.RequestAborted);
             var excluded = await bots.SumAsync();
-            var view = new StatsView(snapshot, srm, excluded, query, page, range, report, today);
+            var view = new StatsView(snapshot, srm, excluded, query, page, range, report, today)
+            {
+                AssignedSrm = reports.AssignedSrm(snapshot, report.Stats.Erased),
+                Waterfall = reports.Waterfall(snapshot, report, excluded),
+            };
             return Results.Content(fragment ? StatsPage.RenderLive(view) : StatsPage.Render(view), "text/html; charset=utf-8");
         });
 

@@ -1,4 +1,5 @@
 using BallOrleans.Grains.Bots;
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Bots;
@@ -8,8 +9,15 @@ namespace BallOrleans.Web.Stats;
 /// <summary>Visitors and views of one color in <c>GET /api/stats</c>.</summary>
 public sealed record ColorJson(long Visitors, long Views);
 
-/// <summary>The sample-ratio-mismatch check in <c>GET /api/stats</c>.</summary>
-public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged);
+/// <summary>The sample-ratio-mismatch check in <c>GET /api/stats</c>: chi-square, and the anytime-valid check under <c>sequential</c>.</summary>
+public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged, SequentialSrmJson Sequential)
+{
+    public static SrmJson From(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged,
+        new SequentialSrmJson(srm.Sequential.LogBayesFactor, srm.Sequential.PValue, srm.Sequential.Flagged));
+}
+
+/// <summary>The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its p-value, flagged.</summary>
+public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged);
 
 /// <summary>One bot family in <c>GET /api/stats</c>: requests excluded since start-up.</summary>
 public sealed record BotFamilyJson(string Family, long Requests);
@@ -24,8 +32,17 @@ public sealed record BotsJson(long Total, IReadOnlyList<BotFamilyJson> Top)
 /// <summary>One day of <c>GET /api/stats</c>: per color, visitors first seen that day and views counted that day.</summary>
 public sealed record DayColorJson(long NewVisitors, long Views);
 
-/// <summary>One day in <c>daily</c>.</summary>
-public sealed record DayJson(DateOnly Day, DayColorJson Red, DayColorJson Blue);
+/// <summary>One day in <c>daily</c>: what remains, and what erasures took from that day since (visitors first seen that day, views counted that day).</summary>
+public sealed record DayJson(DateOnly Day, DayColorJson Red, DayColorJson Blue, ErasedDayJson Erased);
+
+/// <summary>Erased from one day, per color.</summary>
+public sealed record ErasedDayJson(ColorJson Red, ColorJson Blue);
+
+/// <summary>One color's erasures, all time: in all and per reason (<c>forget</c>, <c>retention</c>, <c>admin</c>).</summary>
+public sealed record ErasedColorJson(long Visitors, long Views, Dictionary<string, ColorJson> Reasons);
+
+/// <summary>Both split checks of every visitor: of everyone assigned (remaining plus erased), and of those remaining.</summary>
+public sealed record SplitChecksJson(SrmJson Assigned, SrmJson Remaining);
 
 /// <summary>One day in <c>cumulative</c>: visitors per color first seen on or before it.</summary>
 public sealed record CumulativeJson(DateOnly Day, long Red, long Blue);
@@ -34,26 +51,37 @@ public sealed record CumulativeJson(DateOnly Day, long Red, long Blue);
 public sealed record SegmentJson(string Dimension, string Segment, ColorJson Red, ColorJson Blue, SrmJson Srm);
 
 /// <summary>The range of <c>GET /api/stats</c> and the visitors first seen in it, with their split check.</summary>
-public sealed record RangeJson(DateOnly From, DateOnly To, ColorJson Red, ColorJson Blue, SrmJson Srm);
+/// <remarks><c>srm</c> is of the visitors remaining; <c>assignedSrm</c> adds those erased since.</remarks>
+public sealed record RangeJson(DateOnly From, DateOnly To, ColorJson Red, ColorJson Blue, SrmJson Srm, SrmJson AssignedSrm);
 
-/// <summary>The body of <c>GET /api/stats</c>: all-time totals first, then the range's series and segments.</summary>
+/// <summary>
+/// The body of <c>GET /api/stats</c>: all-time totals first (of the visitors remaining; <c>srm</c>
+/// is their split check), then the erasures and both split checks, then the range's series and segments.
+/// </summary>
 public sealed record StatsJson(
     long Visitors, long Views, Dictionary<string, ColorJson> Colors, SrmJson Srm, BotsJson Bots, DateTimeOffset AsOf,
+    Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks, WaterfallJson Waterfall,
     RangeJson Range, IReadOnlyList<DayJson> Daily, IReadOnlyList<CumulativeJson> Cumulative, IReadOnlyList<SegmentJson> Segments)
 {
-    public static StatsJson From(StatsSnapshot snapshot, SrmResult srm, BotCounts bots, RangeReport range) => new(
+    public static StatsJson From(StatsSnapshot snapshot, SrmResult srm, SrmResult assignedSrm, BotCounts bots, RangeReport range, Waterfall waterfall) => new(
         snapshot.Visitors,
         snapshot.Views,
         BallColors.All.ToDictionary(c => c.Name(), c => new ColorJson(snapshot.Of(c).Visitors, snapshot.Of(c).Views)),
         Json(srm),
         BotsJson.From(bots),
         snapshot.AsOf,
-        new RangeJson(range.Stats.From, range.Stats.To, Json(range.Stats.FirstSeenRed), Json(range.Stats.FirstSeenBlue), Json(range.Srm)),
-        [.. range.Stats.Daily.Select(d => new DayJson(d.Day, new(d.Red.Visitors, d.Red.Views), new(d.Blue.Visitors, d.Blue.Views)))],
+        BallColors.All.ToDictionary(c => c.Name(), c => new ErasedColorJson(
+            range.Stats.Erased.Of(c).Visitors, range.Stats.Erased.Of(c).Views,
+            ErasureReasons.All.ToDictionary(r => r.Name(), r => Json(range.Stats.Erased.Of(c, r))))),
+        new SplitChecksJson(Json(assignedSrm), Json(srm)),
+        WaterfallJson.From(waterfall),
+        new RangeJson(range.Stats.From, range.Stats.To, Json(range.Stats.FirstSeenRed), Json(range.Stats.FirstSeenBlue), Json(range.Srm), Json(range.AssignedSrm)),
+        [.. range.Stats.Daily.Select(d => new DayJson(d.Day, new(d.Red.Visitors, d.Red.Views), new(d.Blue.Visitors, d.Blue.Views),
+            new ErasedDayJson(Json(range.Stats.Erased.On(d.Day).Red), Json(range.Stats.Erased.On(d.Day).Blue))))],
         [.. range.Stats.Cumulative.Select(d => new CumulativeJson(d.Day, d.Red, d.Blue))],
         [.. range.Segments.Select(s => new SegmentJson(s.Segment.Dimension, s.Segment.Name, Json(s.Segment.Red), Json(s.Segment.Blue), Json(s.Srm)))]);
 
-    private static SrmJson Json(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged);
+    private static SrmJson Json(SrmResult srm) => SrmJson.From(srm);
 
     private static ColorJson Json(ColorTotals totals) => new(totals.Visitors, totals.Views);
 }

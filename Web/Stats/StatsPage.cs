@@ -9,7 +9,13 @@ namespace BallOrleans.Web.Stats;
 
 /// <summary>Everything one rendering of <c>/stats</c> shows.</summary>
 public sealed record StatsView(
-    StatsSnapshot Snapshot, SrmResult Srm, BotCounts Bots, VisitorQuery Query, VisitorPage Page, StatsRange Range, RangeReport Report, DateOnly Today);
+    StatsSnapshot Snapshot, SrmResult Srm, BotCounts Bots, VisitorQuery Query, VisitorPage Page, StatsRange Range, RangeReport Report, DateOnly Today)
+{
+    /// <summary>The split check of everyone assigned (remaining plus erased); <see cref="Srm"/> is of those remaining.</summary>
+    public SrmResult AssignedSrm { get; init; } = Srm;
+
+    public Waterfall? Waterfall { get; init; }
+}
 
 /// <summary>
 /// The HTML of <c>/stats</c>. Everything is rendered on the server; <c>/stats.js</c> only swaps in
@@ -56,7 +62,15 @@ public static class StatsPage
         }
 
         html.Append(Invariant($"<tr class=\"all\"><td>all</td><td data-visitors=\"{snapshot.Visitors}\">{snapshot.Visitors:N0}</td><td>100%</td><td>{snapshot.Views:N0}</td></tr></tbody></table>"));
-        html.Append(SrmLine("srm", srm));
+        var erased = view.Report.Stats.Erased;
+        html.Append(Invariant($"<p class=\"erased\" id=\"erased\" data-red=\"{erased.Of(BallColor.Red).Visitors}\" data-blue=\"{erased.Of(BallColor.Blue).Visitors}\">Erased since (forget-me, retention, admin): <span class=\"red\">{erased.Of(BallColor.Red).Visitors:N0} red</span> and <span class=\"blue\">{erased.Of(BallColor.Blue).Visitors:N0} blue</span> visitors, with {erased.Of(BallColor.Red).Views + erased.Of(BallColor.Blue).Views:N0} views.</p>"));
+        html.Append(SrmLine("srm-assigned", view.AssignedSrm, "Assigned (remaining + erased), split check"));
+        html.Append(SrmLine("srm", srm, "Remaining, split check"));
+        if (view.Waterfall is { } waterfall)
+        {
+            html.Append("<h2>Exposure waterfall</h2>").Append(WaterfallSection.Render(waterfall));
+        }
+
         html.Append("<h2>Visits per minute</h2>").Append(VisitsChart.Render(snapshot));
         html.Append(RangeSection.Render(view.Report));
         html.Append("<h2>Bots (not counted)</h2>").Append(BotsTable.Render(bots));
@@ -69,9 +83,11 @@ public static class StatsPage
     public static string SrmLine(string id, SrmResult srm, string lead = "Split check")
     {
         var html = new StringBuilder(Invariant($"<p class=\"srm {(srm.Flagged ? "flagged" : "ok")}\" id=\"{id}\">{lead} (sample-ratio mismatch): χ² = {srm.ChiSquare:0.###}, p = {FormatP(srm.PValue)} — "));
-        return html.Append(srm.Flagged
-            ? "<strong>mismatch</strong>: the split differs from the configured weights (p &lt; 0.001).</p>"
-            : "healthy (flagged when p &lt; 0.001 with at least 8 visitors per color).</p>").ToString();
+        html.Append(srm.Flagged
+            ? "<strong>mismatch</strong>: the split differs from the configured weights (p &lt; 0.001)."
+            : "healthy (flagged when p &lt; 0.001 with at least 8 visitors per color).");
+        var sequential = srm.Sequential;
+        return html.Append(Invariant($" <span class=\"sequential {(sequential.Flagged ? "flagged" : "ok")}\" id=\"{id}-sequential\">Watched continuously (anytime-valid): log Bayes factor {sequential.LogBayesFactor:0.##}, p = {FormatP(sequential.PValue)} — {(sequential.Flagged ? "<strong>mismatch</strong>" : "healthy")}.</span></p>")).ToString();
     }
 
     private static string Filters(VisitorQuery query, StatsRange range)

@@ -1,5 +1,7 @@
+using BallOrleans.Grains.Bots;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
+using BallOrleans.Web.Bots;
 using Microsoft.Extensions.Options;
 
 namespace BallOrleans.Web.Stats;
@@ -8,7 +10,11 @@ namespace BallOrleans.Web.Stats;
 public sealed record VisitorPage(IReadOnlyList<VisitorRow> Rows, string? Next);
 
 /// <summary>The stats of a range with their split checks: of everyone first seen in it, and within each segment.</summary>
-public sealed record RangeReport(RangeStats Stats, SrmResult Srm, IReadOnlyList<(SegmentStats Segment, SrmResult Srm)> Segments);
+/// <remarks><see cref="Srm"/> is of the visitors remaining; <see cref="AssignedSrm"/> adds those erased since.</remarks>
+public sealed record RangeReport(RangeStats Stats, SrmResult Srm, IReadOnlyList<(SegmentStats Segment, SrmResult Srm)> Segments)
+{
+    public SrmResult AssignedSrm { get; init; } = Srm;
+}
 
 /// <summary>The façade the stats endpoints use: cached totals and ranges with their SRM checks, and visitor pages with cursors.</summary>
 public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, VisitorStatsReader reader, IOptions<ColorWeightsOptions> weights)
@@ -16,20 +22,42 @@ public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, Visit
     public async Task<(StatsSnapshot Snapshot, SrmResult Srm)> TotalsAsync()
     {
         var snapshot = await cache.GetAsync();
-        return (snapshot, Srm(snapshot.Of(BallColor.Red).Visitors, snapshot.Of(BallColor.Blue).Visitors));
+        return (snapshot, Srm(snapshot.Of(BallColor.Red).Visitors, snapshot.Of(BallColor.Blue).Visitors, SequentialSampleRatio.Alpha));
     }
 
     public async Task<RangeReport> RangeAsync(StatsRange range)
     {
         var stats = await ranges.GetAsync(range.From, range.To);
-        return new RangeReport(stats, Srm(stats.FirstSeenRed.Visitors, stats.FirstSeenBlue.Visitors),
-            [.. stats.Segments.Select(s => (s, Srm(s.Red.Visitors, s.Blue.Visitors)))]);
+        // Bonferroni over the segments: m sequential checks at alpha/m each keep the chance that
+        // any of them ever alarms on a healthy split at most alpha, however they are watched.
+        var segmentAlpha = SegmentAlpha(stats.Segments.Count);
+        return new RangeReport(stats, Srm(stats.FirstSeenRed.Visitors, stats.FirstSeenBlue.Visitors, SequentialSampleRatio.Alpha),
+            [.. stats.Segments.Select(s => (s, Srm(s.Red.Visitors, s.Blue.Visitors, segmentAlpha)))])
+        {
+            AssignedSrm = Srm(stats.AssignedInRange(BallColor.Red).Visitors, stats.AssignedInRange(BallColor.Blue).Visitors, SequentialSampleRatio.Alpha),
+        };
     }
 
-    private SrmResult Srm(long red, long blue)
+    /// <summary>The exposure waterfall of all time and of the range's days.</summary>
+    public Waterfall Waterfall(StatsSnapshot snapshot, RangeReport report, BotCounts inMemory) =>
+        Stats.Waterfall.Build(snapshot, report.Stats, inMemory.Exposures, BotCountsPusher.Interval, Srm);
+
+    /// <summary>
+    /// The split check of every visitor ever assigned: those remaining plus those erased. An arm
+    /// that drives more erasures (forget-me, say) skews the remaining visitors, not the assignment.
+    /// </summary>
+    public SrmResult AssignedSrm(StatsSnapshot snapshot, ErasureBooks erased) => Srm(
+        snapshot.Of(BallColor.Red).Visitors + erased.Of(BallColor.Red).Visitors,
+        snapshot.Of(BallColor.Blue).Visitors + erased.Of(BallColor.Blue).Visitors,
+        SequentialSampleRatio.Alpha);
+
+    /// <summary>The sequential check's alpha for each of <paramref name="segments"/> segments (Bonferroni).</summary>
+    public static double SegmentAlpha(int segments) => SequentialSampleRatio.Alpha / Math.Max(1, segments);
+
+    public SrmResult Srm(long red, long blue, double sequentialAlpha)
     {
         var w = weights.Value;
-        return SampleRatioMismatch.Check(red, w.RedWeight, blue, w.BlueWeight);
+        return SampleRatioMismatch.Check(red, w.RedWeight, blue, w.BlueWeight, sequentialAlpha);
     }
 
     public async Task<VisitorPage> PageAsync(VisitorQuery query, CancellationToken cancellationToken)

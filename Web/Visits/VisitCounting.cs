@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Stats;
 using BallOrleans.Web.Bots;
 
 namespace BallOrleans.Web.Visits;
@@ -8,21 +9,24 @@ namespace BallOrleans.Web.Visits;
 /// </summary>
 public sealed class VisitCounting(BotDetector bots, IBotTally tally)
 {
-    public bool Counts(HttpRequest request)
+    public bool Counts(HttpRequest request) => NotCountedReason(request) is null;
+
+    /// <summary>Why the request sees the page without counting (null: it counts), for the exposure waterfall.</summary>
+    public ExposureReason? NotCountedReason(HttpRequest request)
     {
         if (!HttpMethods.IsGet(request.Method) || IsPrefetch(request.Headers))
         {
-            return false;
+            return ExposureReason.HeadOrPrefetch;
         }
 
         var verdict = bots.Check(request.Headers.UserAgent.ToString());
         if (verdict.IsBot)
         {
             tally.Count(verdict.Family ?? BotFamily.Unnamed);
-            return false;
+            return ExposureReason.Bot;
         }
 
-        return true;
+        return null;
     }
 
     private static bool IsPrefetch(IHeaderDictionary headers) =>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -27,11 +28,12 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> ShowBallAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+        HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
         {
+            exposures.Preview(preview);
             return BallPreview.Show(preview);
         }
 
@@ -48,7 +50,7 @@ public static class VisitEndpoints
         }
 
         var cookieId = cookie?.VisitorId;
-        if (!counting.Counts(context.Request))
+        if (counting.NotCountedReason(context.Request) is { } notCounted)
         {
             // Not a visit (HEAD, a prefetch, a crawler): show what the visitor has, store nothing.
             if (await visits.PeekAsync(cookieId, context.RequestAborted) is not { } shown)
@@ -56,6 +58,7 @@ public static class VisitEndpoints
                 return Unavailable(context, NotCounted);
             }
 
+            exposures.Shown(notCounted, shown.Color);
             await ReissueAsync(context, cookies, cookie);
             return Page(shown, counted: false);
         }
@@ -68,6 +71,7 @@ public static class VisitEndpoints
                 if (counted.NewVisitorId is { } id)
                 {
                     await cookies.WriteAsync(context.Response, id, secure: context.Request.IsHttps);
+                    exposures.CountedAsNewcomer(cookieId ?? VisitorCookie.PresentedId(context.Request), counted.View.Color);
                 }
                 else
                 {
@@ -77,7 +81,9 @@ public static class VisitEndpoints
                 return Page(counted.View, counted: true);
             case VisitOutcome.UnknownVisitor:
                 // No visitor could be minted (the address is over its limit): a newcomer's ball, uncounted.
-                return Page(visits.Newcomer(), counted: false);
+                var newcomer = visits.Newcomer();
+                exposures.Shown(ExposureReason.NewVisitorLimit, newcomer.Color);
+                return Page(newcomer, counted: false);
             case VisitOutcome.NotStored:
                 // Storage refused: definitely not counted; reload in a moment.
                 return Unavailable(context, NotCounted);
@@ -104,6 +110,7 @@ public static class VisitEndpoints
     {
         context.Response.Headers.RetryAfter = "1";
         context.Response.Headers[OutcomeHeader] = outcome;
+        BallMetrics.VisitsUnavailable.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         var page = outcome == NotCounted ? BallPage.NotCounted() : BallPage.OutcomeUnknown();
         return TypedResults.Content(page, "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
     }

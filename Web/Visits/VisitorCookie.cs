@@ -69,6 +69,10 @@ public static class VisitorCookie
         return true;
     }
 
+    /// <summary>The id a well-formed cookie names, verified or not (for the exposure memo of a cookie that named nobody); null without one.</summary>
+    public static string? PresentedId(HttpRequest request) =>
+        request.Cookies.TryGetValue(Name, out var value) && TryParse(value, out var id, out _, out _) ? id : null;
+
     /// <summary>True when <paramref name="tag"/> is <paramref name="visitorId"/>'s under <paramref name="key"/> (compared in constant time).</summary>
     public static bool Verify(string visitorId, byte[] tag, CookieKey key) =>
         CryptographicOperations.FixedTimeEquals(Tag(key.Secret, visitorId), tag);

@@ -38,6 +38,19 @@
 # With CLUSTER_NETNS_RELAYED=1 silos advertise 10.213.<N>.1 (same ports): whoever set that (the
 # tests) relays each port on the host side to the silo, and can delay what passes.
 #   cluster.sh net-up | net-down                 make or remove the network alone (start and stop do it too)
+#
+# Mutual TLS (installs Debian's openssl when missing): start makes a throwaway CA in RUN_DIR/tls
+# (ca.pem; its key ca.key never leaves that 0700 folder) and a certificate per process, signed by
+# it: silo-<i>.pem (serverAuth and clientAuth) and web.pem (clientAuth only), each with its .key.
+# Every process gets Orleans__Tls__CertificatePath, __KeyPath and __CaPath. A cluster started with
+# Orleans__Tls__CertificatePath (certificates of your own) or Orleans__Tls__Insecure=true set
+# gets none of this.
+#   cluster.sh cert silo|client NAME             one more certificate from this run folder's CA (made when
+#                                                missing); prints the settings that use it
+#   cluster.sh guest COMMAND...                  run COMMAND as another host would: (netns) in namespace
+#                                                ball<N>-guest at 10.213.<N>.3, with ConnectionStrings__Postgres
+#                                                set to reach the database; its exit code is the script's. E.g.
+#                                                guest dotnet Web/bin/Release/net10.0/Web.dll cluster-check
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_DIR=$(mkdir -p "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && cd "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && pwd)
@@ -162,6 +175,51 @@ connection_via() {
 # The rules below live in the silos' namespaces only, so heal may flush them whole.
 fault_rule() { local i=$1; shift; ip netns exec "$(silo_ns "$i")" iptables -w "$@"; }
 
+# --- certificates -----------------------------------------------------------------------------
+TLS_DIR=$RUN_DIR/tls
+# Paths go into the processes' environment as NAME=value words.
+[[ $RUN_DIR != *[[:space:]]* ]] || die "the run folder '$RUN_DIR' must not contain spaces"
+own_tls() { [[ -z ${Orleans__Tls__CertificatePath:-} && ${Orleans__Tls__Insecure:-false} != true ]]; }
+
+# The cluster CA: made once per run folder, valid for 30 days (a local cluster lives for hours).
+make_ca() {
+  [[ -s $TLS_DIR/ca.pem ]] && return
+  need openssl openssl
+  ( umask 077; mkdir -p "$TLS_DIR" )
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=ball local cluster CA $(date -u +%Y%m%dT%H%M%S)-$$" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>"$TLS_DIR/openssl.log" || { cat "$TLS_DIR/openssl.log" >&2; die "could not make the CA"; }
+  say "cluster CA in $TLS_DIR/ca.pem"
+}
+
+# make_cert silo|client NAME: NAME.pem and NAME.key signed by the CA. A silo's certificate carries
+# both TLS usages (it serves its ports and calls other silos); a client's only clientAuth, so the
+# silos refuse it on the silo port and no silo accepts it as a server.
+make_cert() {
+  local role=$1 name=$2 usage
+  case $role in silo) usage=serverAuth,clientAuth ;; client) usage=clientAuth ;; *) die "a certificate is for a silo or a client, not '$role'" ;; esac
+  [[ $name =~ ^[A-Za-z0-9_-]+$ ]] || die "a certificate name is letters, digits, - and _"
+  make_ca
+  [[ -s $TLS_DIR/$name.pem ]] && return
+  ( umask 077
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+      -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>>"$TLS_DIR/openssl.log"
+    openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
+      -set_serial "0x$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" -days 30 -out "$TLS_DIR/$name.pem" \
+      -extfile <(printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "$usage") \
+      2>>"$TLS_DIR/openssl.log" ) || { cat "$TLS_DIR/openssl.log" >&2; die "could not make certificate $name"; }
+  rm -f "$TLS_DIR/$name.csr"
+}
+
+# tls_env silo|client NAME: the settings that give a process its certificate (none when the
+# operator brought their own or turned TLS off).
+tls_env() {
+  own_tls || return 0
+  make_cert "$1" "$2"
+  echo "Orleans__Tls__CertificatePath=$TLS_DIR/$2.pem Orleans__Tls__KeyPath=$TLS_DIR/$2.key Orleans__Tls__CaPath=$TLS_DIR/ca.pem"
+}
+
 # --- processes ------------------------------------------------------------------------------
 silo_indexes() {
   local f
@@ -185,6 +243,8 @@ start_silo() {
   [[ -f $dll ]] || die "$dll missing: run without --no-build"
   alive "$RUN_DIR/silo-$i.pid" && die "silo $i is already running"
   local -a env=(Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port")
+  # shellcheck disable=SC2207 # paths without spaces: the run folder is checked at start
+  env+=($(tls_env silo "silo-$i"))
   if netns; then
     ns=$(silo_ns "$i")
     host_up "$ns" "$(silo_addr "$i")"
@@ -270,6 +330,8 @@ case $cmd in
                    printf 'DB_CONNECTION=%q\n' "$DB_CONNECTION"; } >"$RUN_DIR/settings" )
     for (( i = 1; i <= silos; i++ )); do start_silo "$i"; done
     web_ns="" listen=127.0.0.1 web_env=(Orleans__Mode=client)
+    # shellcheck disable=SC2207
+    web_env+=($(tls_env client web))
     if netns; then
       web_ns=$NET-web; listen=$SUBNET.2; host_up "$web_ns" "$listen"
       web_env+=(ConnectionStrings__Postgres="$DB_CONNECTION")
@@ -375,9 +437,21 @@ case $cmd in
     if [[ -f $RUN_DIR/settings ]]; then load_settings; netns && net_down; fi
     say "stopped"
     ;;
+  cert)
+    make_cert "${1:?silo or client?}" "${2:?which name?}"
+    echo "Orleans__Tls__CertificatePath=$TLS_DIR/$2.pem Orleans__Tls__KeyPath=$TLS_DIR/$2.key Orleans__Tls__CaPath=$TLS_DIR/ca.pem"
+    ;;
+  guest)
+    load_settings
+    (( $# )) || die "guest needs a command"
+    guest_ns=""
+    if netns; then guest_ns=$NET-guest; host_up "$guest_ns" "$SUBNET.3"; fi
+    # shellcheck disable=SC2046
+    exec $(ns_prefix "$guest_ns") env ConnectionStrings__Postgres="$DB_CONNECTION" "$@"
+    ;;
   net-up) NETNS=1; net_up ;;
   net-down) NETNS=1; net_down ;;
   *)
-    sed -n '2,40p' "$0"; exit 2
+    sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2
     ;;
 esac

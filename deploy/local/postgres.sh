@@ -7,8 +7,14 @@
 #   postgres.sh status DIR
 #
 # Debian's server refuses to run as root, and CI runs as root: as root, the cluster belongs to
-# the postgres user and every server command runs through runuser. Trust authentication on
-# loopback: this is a private, local database, never a shared one.
+# the postgres user and every server command runs through runuser.
+#
+# Nobody else on the machine gets in: TCP (127.0.0.1) asks for the password of the superuser
+# `postgres` (scram-sha-256), a random one generated at init and kept in DIR/password (mode
+# 0600, the server owner's); the Unix socket lives in DIR/socket (mode 0700) and admits only
+# the OS user who runs the server, as `postgres` (peer). No trust anywhere. The connection
+# string printed by start carries the password. A data folder made by an older version of this
+# script (trust authentication) gets these rules and a password at its next start.
 set -euo pipefail
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
@@ -29,10 +35,35 @@ as_owner() {
   if [[ $(id -u) == 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
+# Who runs the server: the only OS user the socket admits.
+server_user() { if [[ $(id -u) == 0 ]]; then echo postgres; else id -un; fi; }
+
+# The authentication rules, written at every start (the files are the server's own, in PGDATA).
+write_auth_rules() {
+  as_owner tee "$data/pg_hba.conf" >/dev/null <<HBA
+# Written by deploy/local/postgres.sh at every start: edits here are overwritten.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 peer map=owner
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+HBA
+  as_owner tee "$data/pg_ident.conf" >/dev/null <<IDENT
+# Written by deploy/local/postgres.sh: the server's OS user may connect as the superuser postgres.
+owner   $(server_user)   postgres
+IDENT
+}
+
+# psql as the server's owner over the 0700 socket folder (peer authentication).
+psql_owner() { as_owner "$PGBIN/psql" -h "$sockets" -p "$port" -U postgres -X -q -At -v ON_ERROR_STOP=1 -d postgres "$@"; }
+
 cmd=${1:-}; dir=${2:-}
 [[ -n $cmd && -n $dir ]] || die "usage: postgres.sh start|stop|kill|status DIR [PORT] [--no-fsync]"
+# Absolute: as root the server commands run from / (runuser), where a relative path means nothing.
+dir=$(realpath -m "$dir")
 PGBIN=$(pg_bin)
 data=$dir/data
+sockets=$dir/socket
+password_file=$dir/password
 
 case $cmd in
   start)
@@ -46,20 +77,40 @@ case $cmd in
       chown postgres: "$dir"
       runuser -u postgres -- test -w "$dir" || die "user postgres cannot write to $dir (a parent folder is closed to it); set BALL_DATA_DIR to an open folder"
     fi
+    if [[ ! -s $password_file ]]; then
+      # 48 hex digits: nothing to quote in a connection string, a URL or a libpq passfile.
+      ( umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$password_file" )
+    fi
+    [[ $(id -u) == 0 ]] && chown postgres: "$password_file"
+    chmod 600 "$password_file"
+    password=$(cat "$password_file")
     if [[ ! -s $data/PG_VERSION ]]; then
-      as_owner "$PGBIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
+      as_owner "$PGBIN/initdb" -D "$data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
+        --pwfile="$password_file" -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     fi
+    if as_owner "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1 && ! grep -q 'postgres.sh at every start' "$data/pg_hba.conf"; then
+      echo "postgres.sh: restarting the server of $dir with password and peer authentication (it ran with trust)" >&2
+      as_owner "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+    fi
+    as_owner mkdir -p "$sockets"
+    as_owner chmod 700 "$sockets"
     if ! as_owner "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+      write_auth_rules
       as_owner "$PGBIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c max_connections=300 -c fsync=$fsync" \
+        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sockets -c unix_socket_permissions=0700 -c password_encryption=scram-sha-256 -c max_connections=300 -c fsync=$fsync" \
         start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "could not start PostgreSQL on port $port"; }
     fi
     port=$(sed -n 4p "$data/postmaster.pid")
-    "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -X -q -At -d postgres \
-      -c "select 1 from pg_database where datname = 'ball'" | grep -q 1 \
-      || "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -X -q -d postgres -c "create database ball" >/dev/null
-    echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=ball"
+    # A data folder from before passwords (or whose password file was lost) gets this password now.
+    if ! PGPASSWORD=$password PGCONNECT_TIMEOUT=5 "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -X -q -At -d postgres -c "select 1" >/dev/null 2>&1; then
+      # From stdin: psql substitutes :'password' (quoted as a literal) there, not in -c.
+      echo "alter role postgres password :'password'" | psql_owner -v password="$password" >/dev/null \
+        || die "could not set the password of postgres (is the server from another folder on port $port?)"
+    fi
+    psql_owner -c "select 1 from pg_database where datname = 'ball'" | grep -q 1 \
+      || psql_owner -c "create database ball" >/dev/null
+    echo "Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=ball"
     ;;
   stop)
     [[ -s $data/postmaster.pid ]] && as_owner "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true

@@ -211,6 +211,34 @@ BEGIN
 END
 $f$;
 
+-- >>> Erasure ledger (issue 16, stats): kept whole between these markers.
+-- Books what an erasure took out of the stats, per day the figures were counted on, arm and
+-- reason (ball_stats_erased, migration 006), in the erasure's transaction: a visitor on the day
+-- of their first visit, their views on the days ball_views_by_day says. Locked after the
+-- totals, days and minutes, in key order.
+CREATE OR REPLACE FUNCTION ball_stats_erased(p_before ball_visitor_figures[], p_reason text) RETURNS void
+LANGUAGE sql AS $f$
+    INSERT INTO ball_stats_erased AS e (day, color, reason, shard, visitors, views)
+    SELECT m.day, m.color, p_reason, ball_stats_shard(), sum(m.visitors), sum(m.views)
+    FROM unnest(p_before) AS b
+    CROSS JOIN LATERAL (
+        SELECT ball_day(b.first_seen) AS day, b.color AS color, 1 AS visitors, 0::bigint AS views
+        UNION ALL
+        SELECT v.day, c.color, 0, CASE c.color WHEN 'red' THEN v.red ELSE v.blue END
+        FROM ball_views_by_day(b) v CROSS JOIN (VALUES ('red'), ('blue')) AS c(color)
+    ) m
+    WHERE b.color IS NOT NULL
+    GROUP BY m.day, m.color
+    HAVING sum(m.visitors) <> 0 OR sum(m.views) <> 0
+    ORDER BY m.day, m.color
+    ON CONFLICT (day, color, reason, shard) DO UPDATE SET visitors = e.visitors + excluded.visitors, views = e.views + excluded.views
+$f$;
+
+-- The reason became a parameter of ball_visitors_erase: the old signature goes, so that a call
+-- with four arguments is not ambiguous.
+DROP FUNCTION IF EXISTS ball_visitors_erase(text, text, text[], timestamptz);
+-- <<< Erasure ledger.
+
 -- Clears one visitor (the provider's ClearStorageKey): the row stays, without payload or
 -- figures, so its version keeps counting up; the visitor leaves the stats. Returns the new
 -- version, or NULL when p_version was stale.
@@ -240,6 +268,8 @@ BEGIN
 
     IF v_version IS NOT NULL THEN
         PERFORM ball_stats_apply(v_before, ARRAY[NULL::ball_visitor_figures]);
+        -- Erasure ledger (issue 16): nothing in the site clears a visitor; an operator's call is an admin erasure.
+        PERFORM ball_stats_erased(v_before, 'admin');
     END IF;
     RETURN v_version;
 END
@@ -248,9 +278,10 @@ $f$;
 -- Erases visitors: their rows go, whatever their version (forgetting wins over any write in
 -- flight, which then finds no row and fails as stale), and they leave the totals and the days.
 -- With p_not_seen_since, only those whose last visit is older (retention; checked again on a
--- row a visit updated meanwhile, which then stays). Returns the keys erased.
+-- row a visit updated meanwhile, which then stays). p_reason (forget, retention, admin) is the
+-- erasure ledger's (issue 16). Returns the keys erased.
 CREATE OR REPLACE FUNCTION ball_visitors_erase(
-    p_service text, p_state text, p_keys text[], p_not_seen_since timestamptz DEFAULT NULL)
+    p_service text, p_state text, p_keys text[], p_not_seen_since timestamptz DEFAULT NULL, p_reason text DEFAULT 'admin')
 RETURNS TABLE (erased_key text)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
@@ -279,6 +310,7 @@ BEGIN
     SELECT array_agg(gone.grain_key), array_agg(gone.before) INTO v_keys, v_before FROM gone;
 
     PERFORM ball_stats_apply(v_before, array_fill(NULL::ball_visitor_figures, ARRAY[coalesce(cardinality(v_keys), 0)]));
+    PERFORM ball_stats_erased(v_before, p_reason);  -- erasure ledger (issue 16)
     RETURN QUERY SELECT unnest(v_keys);
 END
 $f$;
