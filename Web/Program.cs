@@ -39,6 +39,7 @@ try
     // First: everything after it sees the client's address, not the proxy's.
     app.UseTrustedProxies();
     app.UseSecurityHeaders();
+    app.UseNoStore();
     app.UseStaticFiles();
     app.UseAuthentication();
     app.UseAuthorization();
@@ -46,7 +47,8 @@ try
     app.MapForgetEndpoints();
     app.MapBallHealthEndpoints();
     // The admin pages: one group, one policy (the admin credential, or loopback without one).
-    var admin = app.MapGroup("").RequireAuthorization(AdminAccess.Policy);
+    // Private figures: no cache may keep any of their answers.
+    var admin = app.MapGroup("").RequireAuthorization(AdminAccess.Policy).MarkNoStore();
     admin.MapStatsEndpoints();
     admin.MapBallMetrics();
     admin.MapBallDashboard();

@@ -33,6 +33,7 @@ public sealed class AdminAccessTests(PostgresServer postgres)
 
             using var served = await admin.GetAsync(path);
             Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal("no-store", served.Headers.CacheControl?.ToString());
         }
 
         foreach (var (user, password) in new[] { ("admin", "not the password at all"), ("root", BallWebApp.Password) })

@@ -16,18 +16,13 @@ public static class StatsEndpoints
 {
     public static IEndpointRouteBuilder MapStatsEndpoints(this IEndpointRouteBuilder app)
     {
-        // Private figures: no cache may keep them.
-        var stats = app.MapGroup("").AddEndpointFilter((context, next) =>
-        {
-            context.HttpContext.Response.Headers.CacheControl = "no-store";
-            return next(context);
-        });
-        stats.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: false));
-        stats.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: true));
-        stats.MapGet("/api/stats", TotalsAsync);
-        stats.MapGet("/api/visitors", VisitorsAsync);
-        stats.MapGet("/api/visitors.csv", CsvAsync);
-        stats.MapDelete("/api/visitors/{id}", (HttpContext c, string id, VisitorPseudonyms p, IGrainFactory g, ILoggerFactory l) =>
+        // Mapped on the admin group, whose answers carry no-store (Hosting/NoStore.cs).
+        app.MapGet("/stats", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: false));
+        app.MapGet("/stats/live", (HttpContext c, StatsReports r, VisitorStatsReader v, BotFigures b, TimeProvider t, ILoggerFactory l) => PageAsync(c, r, v, b, t, l, fragment: true));
+        app.MapGet("/api/stats", TotalsAsync);
+        app.MapGet("/api/visitors", VisitorsAsync);
+        app.MapGet("/api/visitors.csv", CsvAsync);
+        app.MapDelete("/api/visitors/{id}", (HttpContext c, string id, VisitorPseudonyms p, IGrainFactory g, ILoggerFactory l) =>
             Guard(c, l, () => VisitorErasureEndpoint.DeleteAsync(id, p, g, c.RequestAborted)));
         return app;
     }
