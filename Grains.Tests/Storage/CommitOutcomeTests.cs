@@ -20,4 +20,15 @@ public sealed class CommitOutcomeTests
         Assert.True(CommitOutcomeUnknownException.Leaves(new NpgsqlException("Exception while reading from stream", new EndOfStreamException())));
         Assert.True(CommitOutcomeUnknownException.Leaves(new TimeoutException()));
     }
+
+    /// <remarks>
+    /// What a primary's backend says when the failover tool stops it while the commit waits for the
+    /// synchronous standby: committed locally, perhaps on the standby too, answered with an error.
+    /// </remarks>
+    [Fact]
+    public void A_server_shutting_down_mid_commit_leaves_the_commit_unknown()
+    {
+        Assert.True(CommitOutcomeUnknownException.Leaves(new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", PostgresErrorCodes.AdminShutdown)));
+        Assert.True(CommitOutcomeUnknownException.Leaves(new PostgresException("terminating connection because of crash of another server process", "FATAL", "FATAL", PostgresErrorCodes.CrashShutdown)));
+    }
 }
