@@ -178,6 +178,7 @@ public sealed class FailoverCluster : IAsyncLifetime
         }
 
         await Cluster.CommandAsync("pg", "wait-whole", "80");
+        NpgsqlConnection.ClearAllPools(); // this process's own connections to a server since demoted
         while (true)
         {
             var whole = true;
@@ -188,7 +189,16 @@ public sealed class FailoverCluster : IAsyncLifetime
                     await Cluster.CommandAsync("start-silo", i.ToString());
                 }
 
-                whole &= Cluster.SiloRunning(i) && await ClusterProbe.SiloStatusAsync(Database, Cluster.SiloPort(i)) == ClusterProbe.Active;
+                try
+                {
+                    whole &= Cluster.SiloRunning(i) && await ClusterProbe.SiloStatusAsync(Database, Cluster.SiloPort(i)) == ClusterProbe.Active;
+                }
+                catch (NpgsqlException)
+                {
+                    // A pooled connection to the old primary, ended when it was demoted.
+                    NpgsqlConnection.ClearAllPools();
+                    whole = false;
+                }
             }
 
             if (whole)

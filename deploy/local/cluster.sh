@@ -43,6 +43,7 @@
 # (host:port) when set; otherwise a socat relay on 10.213.<N>.1 forwards to the loopback database.
 # With CLUSTER_NETNS_RELAYED=1 silos advertise 10.213.<N>.1 (same ports): whoever set that (the
 # tests) relays each port on the host side to the silo, and can delay what passes.
+# With --pg-ha M the database is pg-ha.sh's M nodes and monitor, at 10.213.<N>.30 and up (see its header).
 #   cluster.sh net-up | net-down                 make or remove the network alone (start and stop do it too)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -399,6 +400,6 @@ case $cmd in
   net-up) NETNS=1; net_up ;;
   net-down) NETNS=1; net_down ;;
   *)
-    sed -n '2,40p' "$0"; exit 2
+    sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2
     ;;
 esac

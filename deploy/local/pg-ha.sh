@@ -262,5 +262,5 @@ case $cmd in
   start-monitor) [[ -z $(node_pids m) ]] || die "the monitor still runs"; run_node m
                  wait_for "the monitor" 30 'psql_at m pg_auto_failover -c "SELECT 1" >/dev/null 2>&1'; say "monitor started" ;;
   monitor) echo "Host=$(node_addr m);Port=$(node_port m);Username=postgres;Database=pg_auto_failover" ;;
-  *) sed -n '2,25p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac
