@@ -199,7 +199,11 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         }
         catch (Exception ex) when (CommitOutcomeUnknownException.Leaves(ex))
         {
-            // The statement went out; whether it committed is PostgreSQL's to know.
+            // The statement went out; whether it committed is PostgreSQL's to know. The other
+            // pooled connections to that server are as doubtful (it may be cut off, frozen or
+            // demoted, and a silent one costs each batch a command timeout): drop them, so the
+            // next batch connects afresh to whichever server takes writes now.
+            _dataSource.Clear();
             throw new CommitOutcomeUnknownException(ex);
         }
 
