@@ -10,6 +10,7 @@ namespace BallOrleans.Tests.Cluster;
 /// join as a silo without a certificate of the cluster's CA. The web tier, and the same check run
 /// with the cluster's client certificate, are the controls: what fails, fails for the certificate.
 /// </summary>
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class ClusterTransportTests(TransportCluster transport, ITestOutputHelper log) : IClassFixture<TransportCluster>
 {
     private const int Active = 3;

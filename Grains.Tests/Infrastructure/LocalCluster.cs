@@ -36,7 +36,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="silos"/> silos and the web front end; returns once the site is ready.</summary>
     public static async Task<LocalCluster> StartAsync(
         string connectionString, int silos, IReadOnlyDictionary<string, string?>? settings = null,
-        NetworkNamespaces? network = null, (string RunDirectory, int SiloPort, int GatewayPort)? reserved = null)
+        NetworkNamespaces? network = null, (string RunDirectory, int SiloPort, int GatewayPort)? reserved = null,
+        params string[] options)
     {
         var (runDirectory, siloPort, gatewayPort) = reserved ?? Reserve();
         var environment = new Dictionary<string, string?>
@@ -58,7 +59,7 @@ public sealed class LocalCluster : IAsyncDisposable
         var site = new Uri($"http://{network?.Web.ToString() ?? "127.0.0.1"}:{webPort}/");
         var cluster = new LocalCluster(runDirectory, site, environment);
         string[] start = ["start", "--silos", silos.ToString(), "--web-port", webPort.ToString(), "--no-build"];
-        await cluster.CommandAsync(network is null ? start : [.. start, "--netns"]);
+        await cluster.CommandAsync([.. start, .. network is null ? Array.Empty<string>() : ["--netns"], .. options]);
         return cluster;
     }
 
@@ -194,8 +195,9 @@ public sealed class LocalCluster : IAsyncDisposable
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         // Generous: on a busy 2-core machine a start of three silos and the web tier, each
-        // process's first TLS handshakes included, has taken over 90 s.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
+        // process's first TLS handshakes included, has taken over 90 s; `start --pg-ha` also makes
+        // three PostgreSQL nodes before the silos.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(args is ["start", ..] ? 420 : 180));
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
         {

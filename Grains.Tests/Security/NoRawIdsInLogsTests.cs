@@ -11,6 +11,7 @@ namespace BallOrleans.Tests.Security;
 /// which makes every process warn about visits not stored, none of the processes' logs contains
 /// the id of any visitor the database holds.
 /// </summary>
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 [Collection(PostgresCollection.Name)]
 public sealed class NoRawIdsInLogsTests(ITestOutputHelper output) : IAsyncLifetime
 {

@@ -12,7 +12,11 @@ public sealed class CommitOutcomeUnknownException(Exception inner)
     /// <summary>
     /// Whether a failed commit may have committed all the same. An error PostgreSQL sent (a
     /// constraint, a deferred trigger, a serialization failure) is an answer: rolled back. Anything
-    /// else (a broken connection, a timeout) left the commit's fate with the server.
+    /// else (a broken connection, a timeout) left the commit's fate with the server, and so does
+    /// a server shutting down (class 57P: its failover tool demoting it, an operator stopping it):
+    /// a backend told to end while it waits for the synchronous standby has already committed
+    /// locally, and that standby may hold the commit too.
     /// </summary>
-    public static bool Leaves(Exception commitFailure) => commitFailure is not PostgresException;
+    public static bool Leaves(Exception commitFailure) =>
+        commitFailure is not PostgresException { SqlState: not (PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown) };
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
@@ -27,6 +28,8 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
     private readonly string _serviceId;
     private readonly GroupCommit<PendingRead> _reads;
     private readonly GroupCommit<PendingWrite> _writes;
+    private readonly TimeSpan _failoverRetryWindow;
+    private readonly ILogger _logger;
 
     public GroupedVisitorStorage(
         NpgsqlDataSource dataSource, VisitorPseudonymKey pseudonyms, IGrainStorageSerializer serializer,
@@ -37,6 +40,9 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         _serializer = serializer;
         _serviceId = cluster.Value.ServiceId;
         var o = options.Value;
+        // Another server can take over only when there is one to connect to.
+        _failoverRetryWindow = dataSource is NpgsqlMultiHostDataSource ? o.FailoverRetryWindow : TimeSpan.Zero;
+        _logger = logger;
         _reads = new GroupCommit<PendingRead>("visitor reads", o.MaxBatch, o.Lanes, o.QueueLimit, ReadBatchAsync, logger);
         _writes = new GroupCommit<PendingWrite>("visitor writes", o.MaxBatch, o.Lanes, o.QueueLimit, WriteBatchAsync, logger);
     }
@@ -82,6 +88,20 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
     {
         BallMetrics.StorageBatchSize.Record(batch.Count, BallMetrics.OperationTag("read"));
         var keys = batch.Select(r => r.Key).Distinct(StringComparer.Ordinal).ToArray();
+        var rows = await ThroughFailoverAsync(() => ReadRowsAsync(keys));
+        foreach (var read in batch)
+        {
+            if (rows.TryGetValue(read.Key, out var row))
+            {
+                (read.Payload, read.Version) = row;
+            }
+
+            read.Complete();
+        }
+    }
+
+    private async Task<Dictionary<string, (byte[]? Payload, int Version)>> ReadRowsAsync(string[] keys)
+    {
         var rows = new Dictionary<string, (byte[]? Payload, int Version)>(keys.Length, StringComparer.Ordinal);
         await using (var command = _dataSource.CreateCommand(ReadSql))
         {
@@ -95,15 +115,7 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
             }
         }
 
-        foreach (var read in batch)
-        {
-            if (rows.TryGetValue(read.Key, out var row))
-            {
-                (read.Payload, read.Version) = row;
-            }
-
-            read.Complete();
-        }
+        return rows;
     }
 
     private async Task WriteBatchAsync(IReadOnlyList<PendingWrite> batch)
@@ -129,12 +141,12 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         Dictionary<string, int> written;
         try
         {
-            written = await WriteRowsAsync(rows);
+            written = await ThroughFailoverAsync(() => WriteRowsAsync(rows));
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
         {
             BallMetrics.StorageRetries.Add(1);
-            written = await WriteRowsAsync(rows);
+            written = await ThroughFailoverAsync(() => WriteRowsAsync(rows));
         }
 
         foreach (var write in rows)
@@ -179,12 +191,60 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         }
         catch (Exception ex) when (CommitOutcomeUnknownException.Leaves(ex))
         {
-            // The statement went out; whether it committed is PostgreSQL's to know.
+            // The statement went out; whether it committed is PostgreSQL's to know. The other
+            // pooled connections to that server are as doubtful (it may be cut off, frozen or
+            // demoted, and a silent one costs each batch a command timeout): drop them, so the
+            // next batch connects afresh to whichever server takes writes now.
+            _dataSource.Clear();
             throw new CommitOutcomeUnknownException(ex);
         }
 
         return written;
     }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/>, and again while it finds no primary, for up to
+    /// <see cref="VisitorStorageOptions.FailoverRetryWindow"/> (none with a single server).
+    /// </summary>
+    /// <remarks>
+    /// Each retry first drops the pooled connections: those to a server that was demoted or died
+    /// would each fail once more before Npgsql noticed. Npgsql then connects to whichever server
+    /// the connection string's <c>Target Session Attributes</c> accepts.
+    /// </remarks>
+    private async Task<T> ThroughFailoverAsync<T>(Func<Task<T>> operation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await operation();
+            }
+            catch (Exception ex) when (FoundNoPrimary(ex) && Stopwatch.GetElapsedTime(started) + pause < _failoverRetryWindow)
+            {
+                BallMetrics.StorageRetries.Add(1);
+                _logger.LogDebug("No primary PostgreSQL ({Reason}); trying again in {Pause} ms", ex.Message, pause.TotalMilliseconds);
+                _dataSource.Clear();
+                await Task.Delay(pause);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The operation certainly did not commit, and the reason is the primary: none reachable (a
+    /// failed connect, or a read that broke off: Npgsql's own exceptions; a write that broke off
+    /// after it was sent is a <see cref="CommitOutcomeUnknownException"/> instead), or one that is
+    /// read-only now (demoted, or a standby not yet writable), or shutting down or starting.
+    /// </summary>
+    internal static bool FoundNoPrimary(Exception ex) => ex switch
+    {
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.ReadOnlySqlTransaction
+            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown,
+        NpgsqlException => true,
+        _ => false,
+    };
 
     private static string KeyOf(string stateName, GrainId grainId)
     {

@@ -36,4 +36,17 @@ public sealed class VisitorStorageOptions
     /// <summary>Operations that may wait for a lane; beyond that a write fails at once (grouped mode).</summary>
     [Range(1, 1_000_000)]
     public int QueueLimit { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a read or write that found no primary (none reachable, or the one reached refused
+    /// the write as read-only) is tried again, when the connection string names several servers
+    /// (grouped mode). Only operations that certainly did not commit are retried (a failed connect,
+    /// a refusal, a read); a commit whose answer was lost stays unknown. A failover takes several
+    /// seconds (docs/faults.md, "Database"), and a visit that waits it out is counted rather than
+    /// refused; the web tier's <c>Visits:RetryDeadline</c> (10 s) is the visit's own limit, so this
+    /// stays below it. With one server nothing takes its place soon: no retry, the visit is refused
+    /// at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan FailoverRetryWindow { get; set; } = TimeSpan.FromSeconds(8);
 }

@@ -2,7 +2,10 @@
 # A local Orleans cluster: N Silo processes and one Web front end in client mode, on 127.0.0.1, or
 # (--netns, as root) each in a network namespace of its own, so that faults can be injected per host.
 #
-#   cluster.sh start --silos N [--web-port P] [--no-build] [--netns]   build (Release) and start; returns once the site answers
+#   cluster.sh start --silos N [--web-port P] [--no-build] [--netns [--pg-ha M]]
+#                                                build (Release) and start; returns once the site answers.
+#                                                --pg-ha M: the database is M PostgreSQL nodes with automatic
+#                                                failover (deploy/local/pg-ha.sh), not the private server
 #   cluster.sh add-silo                          one more silo, on the next free ports
 #   cluster.sh status                            what runs, and whether the site is ready
 #   cluster.sh stop                              SIGTERM everything (kill -9 after 20 s); with --netns, remove the network too
@@ -20,6 +23,9 @@
 #   cluster.sh heal                              (netns) remove every partition and loss rule; prints how many
 #                                                packets they dropped
 #   PostgreSQL crash: deploy/local/postgres.sh kill DIR (SIGKILL of its whole process group), then start it again.
+#   cluster.sh pg COMMAND [I]                    (--pg-ha) a pg-ha.sh command on the cluster's database nodes:
+#                                                status, primary, kill I, freeze I, thaw I, cut I, mend, start I,
+#                                                stop-monitor, start-monitor, wait-whole (see its header)
 #   Added latency needs the tests' DelayProxy: this kernel has no netem.
 #
 # The database is ConnectionStrings__Postgres (or PGHOST...), else the private PostgreSQL that
@@ -37,6 +43,7 @@
 # (host:port) when set; otherwise a socat relay on 10.213.<N>.1 forwards to the loopback database.
 # With CLUSTER_NETNS_RELAYED=1 silos advertise 10.213.<N>.1 (same ports): whoever set that (the
 # tests) relays each port on the host side to the silo, and can delay what passes.
+# With --pg-ha M the database is pg-ha.sh's M nodes and monitor, at 10.213.<N>.30 and up (see its header).
 #   cluster.sh net-up | net-down                 make or remove the network alone (start and stop do it too)
 #
 # Mutual TLS (installs Debian's openssl when missing): start makes a throwaway CA in RUN_DIR/tls
@@ -139,6 +146,8 @@ net_down() {
   for ns in $(ip netns list | awk '{print $1}' | grep "^$NET-" || true); do
     # Only what this script started can live in these namespaces.
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    # Gone before the namespace is: one that outlives its name keeps its veth pair alive.
+    for (( waited = 0; waited < 50; waited++ )); do [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && break; sleep 0.1; done
     ip netns del "$ns"
   done
   alive "$RUN_DIR/db-relay.pid" && kill "$(cat "$RUN_DIR/db-relay.pid")"
@@ -294,19 +303,27 @@ needs_netns() { load_settings; netns || die "$1 needs a cluster started with --n
 cmd=${1:-}; shift || true
 case $cmd in
   start)
-    silos=3; WEB_PORT=8080; build=1; NETNS=0
+    silos=3; WEB_PORT=8080; build=1; NETNS=0; PG_HA=0
     while (( $# )); do
       case $1 in
         --silos) silos=$2; shift 2 ;;
         --web-port) WEB_PORT=$2; shift 2 ;;
         --no-build) build=0; shift ;;
         --netns) NETNS=1; shift ;;
+        --pg-ha) PG_HA=$2; shift 2 ;;
         *) die "unknown option $1" ;;
       esac
     done
     [[ $silos =~ ^[1-9][0-9]*$ ]] || die "--silos needs a positive number"
     for f in "$RUN_DIR"/*.pid; do [[ -e $f && $f != */db-relay.pid ]] && alive "$f" && die "a cluster already runs from $RUN_DIR (cluster.sh stop)"; done
     rm -f "$RUN_DIR"/silo-*.pid "$RUN_DIR"/web.pid
+    if (( PG_HA )); then
+      netns || die "--pg-ha needs --netns (each database node gets a namespace of its own)"
+      net_up
+      rm -rf "$RUN_DIR/pg-ha" # a stopped cluster's nodes: nothing runs them any more
+      ConnectionStrings__Postgres=$("$ROOT/deploy/local/pg-ha.sh" up "$PG_HA")
+      export ConnectionStrings__Postgres
+    fi
     if [[ -z ${ConnectionStrings__Postgres:-} && -z ${PGHOST:-} ]]; then
       ConnectionStrings__Postgres=$("$ROOT/ball" pg-start)
       export ConnectionStrings__Postgres
@@ -315,7 +332,7 @@ case $cmd in
     if netns; then
       [[ -n ${ConnectionStrings__Postgres:-} ]] || die "--netns needs ConnectionStrings__Postgres"
       net_up
-      DB_CONNECTION=$(connection_via "$ConnectionStrings__Postgres" "$(db_endpoint)")
+      (( PG_HA )) || DB_CONNECTION=$(connection_via "$ConnectionStrings__Postgres" "$(db_endpoint)")
     fi
     if (( build )); then
       say "building Silo and Web ($CONFIG)"
@@ -326,7 +343,7 @@ case $cmd in
     # `export` lines, not `declare -x`: sourced inside a function, declare would make them local.
     ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|FailedLogins__|Stats__|Logging__|CLUSTER_)' \
                      | sed 's/^declare -x /export /' || true
-                   echo "CONFIG=$CONFIG"; echo "WEB_PORT=$WEB_PORT"; echo "NETNS=$NETNS"
+                   echo "CONFIG=$CONFIG"; echo "WEB_PORT=$WEB_PORT"; echo "NETNS=$NETNS"; echo "PG_HA=$PG_HA"
                    printf 'DB_CONNECTION=%q\n' "$DB_CONNECTION"; } >"$RUN_DIR/settings" )
     for (( i = 1; i <= silos; i++ )); do start_silo "$i"; done
     web_ns="" listen=127.0.0.1 web_env=(Orleans__Mode=client)
@@ -448,6 +465,11 @@ case $cmd in
     if netns; then guest_ns=$NET-guest; host_up "$guest_ns" "$SUBNET.3"; fi
     # shellcheck disable=SC2046
     exec $(ns_prefix "$guest_ns") env ConnectionStrings__Postgres="$DB_CONNECTION" "$@"
+    ;;
+  pg)
+    needs_netns pg
+    (( ${PG_HA:-0} )) || die "pg needs a cluster started with --pg-ha"
+    CLUSTER_RUN_DIR=$RUN_DIR CLUSTER_NETNS=$NET_ID exec "$ROOT/deploy/local/pg-ha.sh" "$@"
     ;;
   net-up) NETNS=1; net_up ;;
   net-down) NETNS=1; net_down ;;
