@@ -2,8 +2,8 @@
 # Builds the solution and runs every test; the PostgreSQL the tests need is started by the test
 # run itself (Grains.Tests/Infrastructure/PostgresServer.cs). Installs what a fresh Debian
 # machine lacks when run as root: Chromium for the browser test, iptables and faketime for the
-# fault scenarios (which are skipped, with the reason, when not root), and prometheus for promtool
-# (the alert rules' tests).
+# fault scenarios (which are skipped, with the reason, when not root), socat, openssl and
+# pg_auto_failover for the netns clusters, and prometheus for promtool (the alert rules' tests).
 # The last line printed is the plain summary "N passed, N failed[, N skipped]" read from the
 # test results. Extra arguments go to `dotnet test` (e.g. --filter BallPageTests).
 # --fast leaves out the tests marked slow (trait Speed=Slow: fault scenarios, clusters, browsers,
@@ -32,6 +32,11 @@ missing=()
 command -v iptables >/dev/null || missing+=(iptables)
 command -v faketime >/dev/null || missing+=(faketime)
 command -v promtool >/dev/null || missing+=(prometheus)   # promtool, for the alert rules' tests
+# The cluster scripts install these on demand too, but cluster fixtures start side by side, and two
+# apt-gets at once fail on dpkg's lock: install them here, once, before any test starts.
+command -v socat >/dev/null || missing+=(socat)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v pg_autoctl >/dev/null || missing+=(postgresql-15-auto-failover)
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then
     echo "run-tests: installing ${missing[*]} (Debian packages)" >&2
