@@ -34,7 +34,7 @@ public sealed class ErasureLedgerTests(PostgresServer postgres)
         var forgotten = red.Where((_, i) => i % 2 == 0).Take(400).Concat(red.Where((_, i) => i % 2 == 1).Take(200)).ToArray();
         Assert.Equal(600, await EraseAsync(database, forgotten, "forget"));
 
-        var stats = await StatsAsync(admin, remainingVisitors: 5400);
+        var stats = await AdminStats.HoldingAsync(admin, visitors: 5400, "/api/stats?from=2025-06-01&to=2025-06-02");
         var remaining = stats.GetProperty("splitChecks").GetProperty("remaining");
         var assigned = stats.GetProperty("splitChecks").GetProperty("assigned");
         Assert.True(remaining.GetProperty("flagged").GetBoolean(), remaining.ToString());
@@ -87,21 +87,6 @@ public sealed class ErasureLedgerTests(PostgresServer postgres)
             await StoredVisitors.ScalarTextAsync(database,
                 "SELECT string_agg(reason || ':' || v || '/' || w, ' ' ORDER BY reason) FROM " +
                 "(SELECT reason, sum(visitors) AS v, sum(views) AS w FROM ball_stats_erased WHERE color = 'blue' GROUP BY reason) s"));
-    }
-
-    internal static async Task<JsonElement> StatsAsync(HttpClient admin, long remainingVisitors, string path = "/api/stats?from=2025-06-01&to=2025-06-02")
-    {
-        // The totals are read back every few hundred milliseconds: wait until they hold every write.
-        for (var attempt = 0; ; attempt++)
-        {
-            var stats = JsonDocument.Parse(await admin.GetStringAsync(path)).RootElement;
-            if (stats.GetProperty("visitors").GetInt64() == remainingVisitors || attempt == 100)
-            {
-                return stats;
-            }
-
-            await Task.Delay(100);
-        }
     }
 
     /// <summary>Writes visitors of one color in one statement through the provider's write: half first seen on day 1, half on day 2, two views each.</summary>

@@ -1,6 +1,7 @@
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Tests.Web;
+using Microsoft.Playwright;
 
 namespace BallOrleans.Tests.Stats;
 
@@ -22,23 +23,8 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres)
             await visitor.GetAsync("/");
         }
 
-        var (playwright, browser) = await HeadlessChromium.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var context = await browser.NewContextAsync(new()
-        {
-            HttpCredentials = new() { Username = "admin", Password = BallWebApp.Password },
-            ViewportSize = new() { Width = 1100, Height = 1000 },
-        });
-        var page = await context.NewPageAsync();
-        var problems = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                problems.Add($"{message.Text} ({message.Location})");
-            }
-        };
+        await using var admin = await AdminBrowser.OpenAsync();
+        var (page, problems) = (admin.Page, admin.Problems);
 
         var response = await page.GotoAsync(new Uri(app.BaseAddress, "stats").ToString());
         Assert.Equal(200, response!.Status);
@@ -77,25 +63,10 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres)
         Assert.Equal(600, await ErasureLedgerTests.EraseAsync(database, [.. red.Take(600)], "forget"));
         // Today: visits, returning visits, HEAD, a prefetch, bots, previews, an unknown id, the limit, erasures.
         var script = await WaterfallScript.RunAsync(app, database);
-        await ErasureLedgerTests.StatsAsync(WhoIsCounted.Admin(app), 5400 + script.RemainingVisitors, "/api/stats");
+        await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), 5400 + script.RemainingVisitors, "/api/stats");
 
-        var (playwright, browser) = await HeadlessChromium.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var context = await browser.NewContextAsync(new()
-        {
-            HttpCredentials = new() { Username = "admin", Password = BallWebApp.Password },
-            ViewportSize = new() { Width = 1100, Height = 1000 },
-        });
-        var page = await context.NewPageAsync();
-        var problems = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                problems.Add($"{message.Text} ({message.Location})");
-            }
-        };
+        await using var admin = await AdminBrowser.OpenAsync();
+        var (page, problems) = (admin.Page, admin.Problems);
 
         Assert.Equal(200, (await page.GotoAsync(new Uri(app.BaseAddress, "stats").ToString()))!.Status);
         Assert.Equal("srm flagged", await page.Locator("#srm").GetAttributeAsync("class"));
@@ -126,5 +97,38 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres)
         });
         Assert.True(new FileInfo(screenshot).Length > 10_000);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    /// <summary>Headless Chromium as the admin, 1100 px wide, collecting the page's console errors.</summary>
+    private sealed class AdminBrowser(IPlaywright playwright, IBrowser browser, IPage page) : IAsyncDisposable
+    {
+        public IPage Page { get; } = page;
+
+        public List<string> Problems { get; } = [];
+
+        public static async Task<AdminBrowser> OpenAsync()
+        {
+            var (playwright, browser) = await HeadlessChromium.LaunchAsync();
+            var context = await browser.NewContextAsync(new()
+            {
+                HttpCredentials = new() { Username = "admin", Password = BallWebApp.Password },
+                ViewportSize = new() { Width = 1100, Height = 1000 },
+            });
+            var admin = new AdminBrowser(playwright, browser, await context.NewPageAsync());
+            admin.Page.Console += (_, message) =>
+            {
+                if (message.Type == "error")
+                {
+                    admin.Problems.Add($"{message.Text} ({message.Location})");
+                }
+            };
+            return admin;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
     }
 }

@@ -23,7 +23,7 @@ public sealed class WaterfallTests(PostgresServer postgres)
             ("NewVisitors:ExemptLoopback", "false"), ("NewVisitors:Burst", "3"), ("NewVisitors:PerAddressPerSecond", "1"));
         var script = await WaterfallScript.RunAsync(app, database);
 
-        var stats = await ErasureLedgerTests.StatsAsync(WhoIsCounted.Admin(app), script.RemainingVisitors, "/api/stats");
+        var stats = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), script.RemainingVisitors, "/api/stats");
         var waterfall = stats.GetProperty("waterfall");
         var allTime = Stages(waterfall.GetProperty("allTime"));
         var today = Stages(waterfall.GetProperty("days").EnumerateArray().Last());

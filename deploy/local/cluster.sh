@@ -129,17 +129,9 @@ net_up() {
   fi
 }
 
-# A namespace joined to the bridge by a veth pair (host end named like the namespace).
-host_up() {
-  local ns=$1 addr=$2
-  ip netns list | grep -qw "^$ns" && return
-  ip netns add "$ns"
-  ip link add "$ns" type veth peer name eth0 netns "$ns"
-  ip link set "$ns" master "$BRIDGE" up
-  ip -n "$ns" addr add "$addr/24" dev eth0
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set eth0 up
-}
+# host_up NS ADDR: a namespace on the bridge.
+# shellcheck source=deploy/local/netns-host.sh
+source "$ROOT/deploy/local/netns-host.sh"
 
 net_down() {
   local ns pid

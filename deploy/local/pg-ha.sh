@@ -81,19 +81,9 @@ install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-auto-failover >/dev/null
 }
 
-# A namespace joined to cluster.sh's bridge (which must exist: cluster.sh net-up).
-host_up() {
-  local ns=$1 addr=$2
-  ip netns list | grep -qw "^$ns" && return
-  ip link show "$NET-br" >/dev/null 2>&1 || die "no bridge $NET-br: cluster.sh net-up first"
-  ip link del "$ns" 2>/dev/null || true # left by a namespace that outlived its name
-  ip netns add "$ns"
-  ip link add "$ns" type veth peer name eth0 netns "$ns"
-  ip link set "$ns" master "$NET-br" up
-  ip -n "$ns" addr add "$addr/24" dev eth0
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set eth0 up
-}
+# host_up NS ADDR: a namespace on the bridge.
+# shellcheck source=deploy/local/netns-host.sh
+source "$ROOT/deploy/local/netns-host.sh"
 
 # Runs node's keeper (the monitor's service, for m) in the background; its pid goes to a file.
 run_node() {

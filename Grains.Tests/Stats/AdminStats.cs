@@ -1,0 +1,26 @@
+using System.Text.Json;
+
+namespace BallOrleans.Tests.Stats;
+
+/// <summary><c>/api/stats</c> as the admin reads it, once it holds every write a test made.</summary>
+internal static class AdminStats
+{
+    /// <summary>
+    /// The answer at <paramref name="path"/> once its all-time visitors reach <paramref name="visitors"/>:
+    /// the totals are a snapshot read back every few hundred milliseconds, so one read right after
+    /// the writes may come before them. After 10 s the last answer is returned for the test to judge.
+    /// </summary>
+    public static async Task<JsonElement> HoldingAsync(HttpClient admin, long visitors, string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var stats = JsonDocument.Parse(await admin.GetStringAsync(path)).RootElement;
+            if (stats.GetProperty("visitors").GetInt64() == visitors || attempt == 100)
+            {
+                return stats;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
