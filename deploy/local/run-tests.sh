@@ -69,6 +69,16 @@ if [[ $files == 0 ]]; then
   echo "run-tests: no test results were written" >&2
   failed=$((failed + 1)); status=1
 fi
+# The failed tests by name, with the first line of each one's message, just above the summary: a
+# CI log often keeps only its tail.
+if (( failed )); then
+  for trx in "$results"/*.trx; do
+    [[ -f $trx ]] || continue
+    perl -0777 -ne 'while (/<UnitTestResult [^>]*?testName="([^"]*)"[^>]*?outcome="(?:Failed|Error|Timeout|Aborted)"(.*?)<\/UnitTestResult>/gs) {
+        my ($name, $body) = ($1, $2); my ($message) = $body =~ /<Message>([^\n]*)/; $message //= "";
+        $message = substr($message, 0, 300); print "failed: $name\n  $message\n" }' "$trx"
+  done
+fi
 summary="$passed passed, $failed failed"
 [[ $skipped -gt 0 ]] && summary+=", $skipped skipped"
 echo "$summary"
