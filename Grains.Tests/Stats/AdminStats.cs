@@ -6,16 +6,21 @@ namespace BallOrleans.Tests.Stats;
 internal static class AdminStats
 {
     /// <summary>
-    /// The answer at <paramref name="path"/> once its all-time visitors reach <paramref name="visitors"/>:
-    /// the totals are a snapshot read back every few hundred milliseconds, so one read right after
-    /// the writes may come before them. After 10 s the last answer is returned for the test to judge.
+    /// The answer at <paramref name="path"/> once its all-time visitors reach <paramref name="visitors"/>
+    /// (and its views <paramref name="views"/>, when given): the totals are a snapshot read back every
+    /// few hundred milliseconds, so one read right after the writes may come before them. Name the
+    /// views wherever an older snapshot could hold the same number of visitors (one taken while the
+    /// first visitors were arriving, before later ones were erased, say). After 10 s the last answer
+    /// is returned for the test to judge.
     /// </summary>
-    public static async Task<JsonElement> HoldingAsync(HttpClient admin, long visitors, string path)
+    public static async Task<JsonElement> HoldingAsync(HttpClient admin, long visitors, string path, long? views = null)
     {
         for (var attempt = 0; ; attempt++)
         {
             var stats = JsonDocument.Parse(await admin.GetStringAsync(path)).RootElement;
-            if (stats.GetProperty("visitors").GetInt64() == visitors || attempt == 100)
+            var holds = stats.GetProperty("visitors").GetInt64() == visitors
+                && (views is null || stats.GetProperty("views").GetInt64() == views);
+            if (holds || attempt == 100)
             {
                 return stats;
             }

@@ -23,7 +23,7 @@ public sealed class WaterfallTests(PostgresServer postgres)
             ("NewVisitors:ExemptLoopback", "false"), ("NewVisitors:Burst", "3"), ("NewVisitors:PerAddressPerSecond", "1"));
         var script = await WaterfallScript.RunAsync(app, database);
 
-        var stats = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), script.RemainingVisitors, "/api/stats");
+        var stats = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), script.RemainingVisitors, "/api/stats", script.RemainingViews);
         var waterfall = stats.GetProperty("waterfall");
         var allTime = Stages(waterfall.GetProperty("allTime"));
         var today = Stages(waterfall.GetProperty("days").EnumerateArray().Last());
@@ -85,7 +85,7 @@ public sealed class WaterfallTests(PostgresServer postgres)
 }
 
 /// <summary>The scripted mix of requests the waterfall and browser tests share, and what it should leave.</summary>
-internal sealed record WaterfallScript(long MintedVisitors, long CountedViews, long Limited, long RemainingVisitors)
+internal sealed record WaterfallScript(long MintedVisitors, long CountedViews, long Limited, long RemainingVisitors, long RemainingViews)
 {
     private const string Googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
@@ -137,10 +137,11 @@ internal sealed record WaterfallScript(long MintedVisitors, long CountedViews, l
         await WhoIsCounted.GetAsync(client, "/?preview=red");
         await WhoIsCounted.GetAsync(client, "/?preview=blue");
 
-        // Erasures: one visitor forgets themself, an admin deletes another.
+        // Erasures: one visitor forgets themself (their first view and two returning ones), an admin
+        // deletes another (one view).
         Assert.Equal(1, await ErasureLedgerTests.EraseAsync(database, [Pages.IdOf(ids[0])], "forget"));
         Assert.Equal(1, await ErasureLedgerTests.EraseAsync(database, [Pages.IdOf(ids[2])], "admin"));
-        return new WaterfallScript(ids.Count, counted, limited, ids.Count - 2);
+        return new WaterfallScript(ids.Count, counted, limited, ids.Count - 2, counted - 3 - 1);
     }
 
     private static string? NewId(HttpResponseMessage response) =>
