@@ -18,7 +18,7 @@
 #   pg-ha.sh connection | monitor  the application's connection string, or the monitor's (for the host side)
 #
 # Network CLUSTER_NETNS (N, as cluster.sh): the monitor is ball<N>-pgm at 10.213.<N>.30, node i is
-# ball<N>-pg<i> at 10.213.<N>.(30+i), on port 5440 and 5440+i. Data, configuration and logs live in
+# ball<N>-pg<i> at 10.213.<N>.(30+i), on port 15000+10N and 15000+10N+i. Data, configuration and logs live in
 # $CLUSTER_RUN_DIR/pg-ha. The application's role and database are both "ball"; authentication is
 # trust from the cluster's /24, which only this machine's root can reach (a real deployment uses
 # scram-sha-256 and TLS: deploy/k8s).
@@ -30,9 +30,10 @@ NET=ball$NET_ID
 SUBNET=10.213.$NET_ID
 DIR=$RUN_DIR/pg-ha
 PGBIN=/usr/lib/postgresql/15/bin
-# Ports of their own (monitor 5440, node i 5440+i): the namespaces share one file system, and so
-# the folder of PostgreSQL's Unix sockets, whose names carry the port.
-PORT_BASE=${PG_HA_PORT:-5440}
+# Ports of their own (monitor 15000+10N, node i 15000+10N+i): the namespaces share one file
+# system, and so the folder of PostgreSQL's Unix sockets, whose names carry the port; two clusters
+# on one machine (a test run beside a developer's) would otherwise fight over one lock file.
+PORT_BASE=${PG_HA_PORT:-$(( 15000 + 10 * NET_ID ))}
 MONITOR_URI="postgres://autoctl_node@$SUBNET.30:$PORT_BASE/pg_auto_failover?sslmode=disable"
 
 die() { echo "pg-ha.sh: $*" >&2; exit 1; }
