@@ -97,7 +97,9 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] parameters)
     {
         // Joins the connection's open transaction (Npgsql enlists commands in it).
-        await using var command = new NpgsqlCommand(sql, connection);
+        // No command timeout: a migration may rewrite a large table, and stopping it halfway
+        // helps no one (it runs in one transaction, so a stop leaves nothing behind but the wait).
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         foreach (var value in parameters)
         {
             command.Parameters.Add(new() { Value = value });
