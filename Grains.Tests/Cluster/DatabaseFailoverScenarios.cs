@@ -28,6 +28,9 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
     private static readonly TimeSpan WritableTarget = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WritableWithin = TimeSpan.FromSeconds(30);
 
+    /// <summary>Slack between a fault's stopwatch and the load's clock, which started a moment apart.</summary>
+    private static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long a scenario looks for a writable primary before it gives up.</summary>
     private static readonly TimeSpan ProbeFor = TimeSpan.FromSeconds(60);
 
@@ -58,10 +61,12 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
         });
 
     /// <remarks>
-    /// The cut-off primary is fenced twice: synchronous replication keeps it from committing alone
-    /// (no standby can reach it to confirm), and its keeper, reaching neither the monitor nor a
-    /// standby, demotes it after <c>timeout.network_partition_timeout</c>. Whatever it took in
-    /// meanwhile was never acknowledged, and the checker proves no acknowledged visit went missing.
+    /// The cut-off primary is fenced by synchronous replication: it cannot commit alone (no standby
+    /// can reach it to confirm). Its keeper could also demote it, finding neither monitor nor
+    /// standby, but its WAL senders count the vanished standbys as connected for
+    /// <c>wal_sender_timeout</c> (30 s), so the figure line says whether it did. Whatever the old
+    /// primary took in meanwhile was never acknowledged, and the checker proves no acknowledged
+    /// visit went missing.
     /// </remarks>
     [SkippableFact]
     public Task The_primary_cut_off_for_30_s_is_fenced_and_loses_no_acknowledged_visit() =>
@@ -74,10 +79,13 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
             await UntilAsync(since, TimeSpan.FromSeconds(30));
             var said = await ha.Cluster.CommandAsync("pg", "mend");
             var promoted = await ha.NewPrimaryAsync(primary);
-            var demotedItself = ha.NodeLog(primary).Contains("network partition", StringComparison.OrdinalIgnoreCase);
+            // pg_autoctl's words when it finds neither monitor nor standby ("Network in not healthy,
+            // switching to state demote_timeout"; "network partition" alone also appears in its
+            // message that it still has a standby).
+            var demotedItself = ha.NodeLog(primary).Contains("healthy, switching to state demote_timeout", StringComparison.Ordinal);
             return new Outcome(
                 $"node {primary} cut off ({said.Trim()}), node {promoted} primary, old primary's keeper " +
-                (demotedItself ? "saw the partition and demoted it" : "logged no partition"),
+                (demotedItself ? "found itself cut off and demoted it" : "did not demote it during the cut"),
                 promoted != primary, await writable);
         });
 
@@ -96,6 +104,37 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
             await Task.Delay(TimeSpan.FromSeconds(10));
             var still = await ha.PrimaryAsync();
             return new Outcome($"node {standby} killed, node {still} still primary", still == primary, Writable: null);
+        });
+
+    /// <remarks>
+    /// Both standbys lost: no server is left to confirm a commit, and with <c>number_sync_standbys
+    /// = 1</c> pg_auto_failover keeps the primary waiting for one rather than serving alone. So the
+    /// site refuses visits, honestly, until a standby is back, and not one visit begun meanwhile may
+    /// be counted: a 200 would stand on one server. (A commit's wait cancelled by a command timeout
+    /// ends in success on the primary alone, with a warning; the storage reads the warning and says
+    /// "unknown", <c>CommitWarnings</c>.) The window is timed on the scenario's stopwatch as given, not restarted, so
+    /// that it lines up with the load's clock.
+    /// </remarks>
+    [SkippableFact]
+    public Task Both_standbys_killed_count_nothing_until_one_is_back() =>
+        RunAsync("both standbys' nodes SIGKILLed for 12 s", Expect.NothingCountedWhileUnconfirmable, async since =>
+        {
+            var primary = await ha.PrimaryAsync();
+            var standbys = Enumerable.Range(1, FailoverCluster.DatabaseNodes).Where(n => n != primary).ToList();
+            var struck = since.Elapsed;
+            foreach (var standby in standbys)
+            {
+                await ha.Cluster.CommandAsync("pg", "kill", standby.ToString());
+            }
+
+            var from = since.Elapsed;
+            await UntilAsync(since, struck + TimeSpan.FromSeconds(12));
+            var still = await ha.PrimaryAsync();
+            var until = since.Elapsed;
+            await ha.Cluster.CommandAsync("pg", "start", standbys[0].ToString());
+            var writable = await ha.WritableAgainAsync(since, ProbeFor);
+            return new Outcome($"nodes {string.Join(" and ", standbys)} killed, node {still} still primary, node {standbys[0]} restarted after {until.TotalSeconds:F1} s",
+                still == primary, writable, Unconfirmable: (from, until));
         });
 
     /// <remarks>
@@ -189,6 +228,20 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
         {
             Assert.True(figures.Unavailable == 0, $"visits refused while a primary served: {figures}");
         }
+        else if (expect == Expect.NothingCountedWhileUnconfirmable)
+        {
+            var (from, until) = outcome.Unconfirmable ?? throw new InvalidOperationException("the scenario named no window");
+            // Begun once both standbys were gone and counted before one was back: none may be.
+            var begun = visits.Where(v => v.Start >= faultAt + from + Margin && v.Start <= faultAt + until).ToList();
+            var counted = begun.Count(v => v.Outcome == VisitOutcome.Counted && v.End <= faultAt + until);
+            // Held, not served: visits answered "unknown" while no standby was there.
+            var held = visits.Count(v => v.Outcome == VisitOutcome.Unknown && v.End > faultAt + from && v.End <= faultAt + until);
+            output.WriteLine($"while no standby could confirm: {held} visits answered unknown, {begun.Count} begun, {counted} of them counted before a standby was back");
+            Assert.True(held > 0, "no visit was held while no standby could confirm");
+            Assert.True(counted == 0, $"{counted} visits were counted while no standby could confirm their commit");
+            Assert.True(outcome.Writable is { } again && visits.Any(v => v.Start >= faultAt + again && v.Outcome == VisitOutcome.Counted),
+                "visits were not counted again once a standby was back");
+        }
         else
         {
             Assert.True(outcome.Writable is { } took && took <= WritableWithin,
@@ -222,8 +275,15 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
 
         /// <summary>The primary stays: not one visit refused.</summary>
         NoErrors,
+
+        /// <summary>The primary stays but nothing can confirm its commits: no visit counted meanwhile, then counted again.</summary>
+        NothingCountedWhileUnconfirmable,
     }
 
     /// <summary>What shows the fault happened (and whether it did), and when a primary was writable again.</summary>
-    private sealed record Outcome(string Figure, bool Real, TimeSpan? Writable);
+    /// <remarks>
+    /// <paramref name="Unconfirmable"/>: when no standby could confirm a commit, on the scenario's
+    /// stopwatch (for <see cref="Expect.NothingCountedWhileUnconfirmable"/>).
+    /// </remarks>
+    private sealed record Outcome(string Figure, bool Real, TimeSpan? Writable, (TimeSpan From, TimeSpan Until)? Unconfirmable = null);
 }

@@ -174,6 +174,7 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         // (measured: a 15 s freeze stalled them 15 s).
         await using var command = VisitorRowWrite.Command(_serviceId, [.. rows.Select(w => w.Row)]);
         command.Connection = connection;
+        using var warnings = new CommitWarnings(connection);
         try
         {
             // The rows come back before the commit; the reader's end waits for PostgreSQL's
@@ -199,6 +200,10 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
             throw new CommitOutcomeUnknownException(ex);
         }
 
+        // Success, but with a warning: the commit's wait for its synchronous standby was cancelled
+        // (Npgsql cancels a command that outlasts its timeout), and PostgreSQL kept the commit on
+        // the primary alone. Not a 200, then: whether a standby will hold it is unknown.
+        warnings.ThrowIfAny();
         return written;
     }
 

@@ -1,0 +1,77 @@
+using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Storage;
+using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Tests.Stats;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.Storage;
+using static BallOrleans.Tests.Storage.StoredRows;
+
+namespace BallOrleans.Tests.Storage;
+
+/// <summary>
+/// A commit that waits for a synchronous standby which never confirms, on a private PostgreSQL
+/// whose <c>synchronous_standby_names</c> names a standby that does not exist (the state of a
+/// primary whose standbys are all lost). Npgsql cancels the command at its timeout; PostgreSQL then
+/// keeps the commit on the primary alone and answers success with a warning.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SynchronousCommitTests : IAsyncLifetime
+{
+    private readonly PostgresServer _postgres = PostgresServer.Private("syncwait");
+
+    public Task InitializeAsync() => _postgres.InitializeAsync();
+
+    public Task DisposeAsync() => _postgres.DisposeAsync();
+
+    [Fact]
+    public async Task A_write_whose_wait_for_the_standby_was_cancelled_is_unknown_not_stored()
+    {
+        var database = new NpgsqlConnectionStringBuilder(await _postgres.CreateDatabaseAsync("syncwait")) { CommandTimeout = 1 }.ConnectionString;
+        await using var cluster = await TestClusters.StartAsync(database);
+        var storage = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Visitors);
+        var id = NewGrainId();
+        var state = NewState(1);
+        await storage.WriteStateAsync(StorageNames.VisitorState, id, state);
+
+        await SetStandbyAsync("'no_standby_of_this_name'");
+        state.State!.RedViews = 2;
+        var failure = await Record.ExceptionAsync(() => storage.WriteStateAsync(StorageNames.VisitorState, id, state));
+        await SetStandbyAsync("''");
+
+        Assert.IsType<CommitOutcomeUnknownException>(failure);
+        Assert.Contains("synchronous replication", failure.InnerException!.Message, StringComparison.Ordinal);
+        // What makes "unknown" the only honest answer: the primary kept the write.
+        Assert.Equal(2, await StoredVisitors.ScalarAsync(database,
+            $"SELECT red_views FROM ball_grain_state WHERE grain_key = '{id.Key}' AND state_name = 'visitor'"));
+    }
+
+    private async Task SetStandbyAsync(string names)
+    {
+        await using var connection = new NpgsqlConnection(_postgres.AdminConnectionString);
+        await connection.OpenAsync();
+        await using (var alter = new NpgsqlCommand($"ALTER SYSTEM SET synchronous_standby_names = {names}", connection))
+        {
+            await alter.ExecuteNonQueryAsync();
+        }
+
+        await using (var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection))
+        {
+            await reload.ExecuteNonQueryAsync();
+        }
+
+        // The reload is asynchronous: wait until a new session sees it.
+        for (var i = 0; i < 50; i++)
+        {
+            await using var check = new NpgsqlConnection(_postgres.AdminConnectionString);
+            await check.OpenAsync();
+            await using var show = new NpgsqlCommand("SHOW synchronous_standby_names", check);
+            if ((string)(await show.ExecuteScalarAsync())! == names.Trim('\''))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
