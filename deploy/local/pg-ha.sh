@@ -124,12 +124,12 @@ whole() {
 # docs/faults.md ("Database") gives the reason for each value.
 tune_monitor() {
   psql_at m pg_auto_failover <<'SQL'
-ALTER SYSTEM SET pgautofailover.health_check_period = 1000;
+ALTER SYSTEM SET pgautofailover.health_check_period = 500;
 ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000;
 ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1;
-ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500;
+ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 250;
 ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 1000;
-ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 3000;
+ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 1500;
 SELECT pg_reload_conf();
 SQL
 }
@@ -139,7 +139,7 @@ tune_keeper() {
   local node=$1 data
   data=$(node_data "$node")
   # A primary that reaches neither the monitor nor any standby for this long demotes itself.
-  autoctl "$node" config set --pgdata "$data" timeout.network_partition_timeout 2 >/dev/null
+  autoctl "$node" config set --pgdata "$data" timeout.network_partition_timeout 1 >/dev/null
   # A crashed PostgreSQL is restarted by its keeper; a node whose PostgreSQL cannot restart for
   # this long is given up (the monitor fails over).
   autoctl "$node" config set --pgdata "$data" timeout.postgresql_restart_failure_timeout 5 >/dev/null
