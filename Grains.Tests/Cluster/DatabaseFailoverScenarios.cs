@@ -23,8 +23,6 @@ namespace BallOrleans.Tests.Cluster;
 [Collection(PostgresCollection.Name)]
 public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHelper output) : IClassFixture<FailoverCluster>
 {
-    private static readonly TimeSpan Warm = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan Tail = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan WritableTarget = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WritableWithin = TimeSpan.FromSeconds(30);
 
@@ -174,23 +172,11 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
     {
         Skip.If(FailoverCluster.Unavailable is not null, FailoverCluster.Unavailable);
         await ha.MakeWholeAsync();
-        var stored = await ClusterProbe.StoredViewsAsync(ha.Database);
-        await using var load = await VisitLoad.StartAsync(
-            ha.Cluster.Site, visitors: 10, newcomerEvery: 5, pause: TimeSpan.FromMilliseconds(25), secondTabEvery: 7);
-        await Task.Delay(Warm);
-
-        var faultAt = load.Now;
-        output.WriteLine($"{fault}: began {DateTime.UtcNow:HH:mm:ss.fff} UTC");
-        var outcome = await inject(Stopwatch.StartNew());
-        var faultEnded = load.Now;
-        output.WriteLine($"{fault}: ended {DateTime.UtcNow:HH:mm:ss.fff} UTC");
-        var wholeAgain = await ha.MakeWholeAsync();
-        await Task.Delay(Tail);
-        await load.StopAsync();
-
-        var verdict = await HistoryChecker.CheckAsync(load.History, ha.Database, ha.Stats, stored);
-        var figures = Figures.Of(load.History, faultAt);
-        var visits = load.History.Visits.ToList();
+        var run = await FaultRun.RunAsync(ha.Cluster, ha.Database, ha.Stats, output, fault,
+            () => inject(Stopwatch.StartNew()), ha.MakeWholeAsync);
+        var (outcome, wholeAgain, faultAt) = (run.Injected, run.Whole, run.FaultAt);
+        var figures = Figures.Of(run.History, faultAt);
+        var visits = run.History.Visits.ToList();
         // The site's own figure: the first visit begun after the fault that was counted (every
         // counted visit committed on a primary that a standby confirmed).
         var firstCounted = visits.Where(v => v.Start >= faultAt && v.Outcome == VisitOutcome.Counted)
@@ -201,28 +187,15 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
         var late = outcome.Writable is { } at
             ? refused.Count(v => v.Start - faultAt > at + TimeSpan.FromSeconds(10))
             : 0;
-        var writable = outcome.Writable is { } w ? $"writable again {w.TotalSeconds:F1} s after the fault (target {WritableTarget.TotalSeconds:F0} s: {(w <= WritableTarget ? "met" : "MISSED")}), " : "";
-        Figures.Report(output, $"{fault}: {figures}, {writable}first counted visit begun after it ended {Seconds(firstCounted)} after it, " +
-            $"last 503 ended {lastRefused.TotalSeconds:F1} s after it (slowest 503 {slowestRefused.TotalMilliseconds:F0} ms, {late} begun over 10 s after it was writable), whole again {wholeAgain.TotalSeconds:F1} s after its end, " +
-            $"{outcome.Figure}, {verdict}");
         if (ha.LastProbeError is { } probeError)
         {
             output.WriteLine($"the writable probe's last failure: {probeError}");
         }
 
-        foreach (var slow in visits.OrderByDescending(v => v.Took).Take(5))
-        {
-            output.WriteLine($"  slow: began {(slow.Start - faultAt).TotalSeconds:+0.0;-0.0} s after the fault, took {slow.Took.TotalMilliseconds:F0} ms, {slow.Outcome}");
-        }
-
-        if (!verdict.Invariants.All(i => i.Held) || figures.Failures > 0)
-        {
-            output.WriteLine($"warnings the processes logged:\n{ha.Cluster.Warnings()}");
-        }
-
-        verdict.AssertHeld();
-        Assert.True(figures.Failures == 0, $"{figures.Failures} visits got neither a page nor an honest 503");
-        Assert.True(figures.Visits > 300, $"too little load to mean anything: {figures.Visits} visits");
+        var writable = outcome.Writable is { } w ? $"writable again {w.TotalSeconds:F1} s after the fault (target {WritableTarget.TotalSeconds:F0} s: {(w <= WritableTarget ? "met" : "MISSED")}), " : "";
+        run.ReportAndAssertHeld(output, $"{fault}: {figures}, {writable}first counted visit begun after it ended {Seconds(firstCounted)} after it, " +
+            $"last 503 ended {lastRefused.TotalSeconds:F1} s after it (slowest 503 {slowestRefused.TotalMilliseconds:F0} ms, {late} begun over 10 s after it was writable), whole again {wholeAgain.TotalSeconds:F1} s after its end, " +
+            $"{outcome.Figure}, {run.Verdict}", figures);
         Assert.True(outcome.Real, $"the fault did not show: {outcome.Figure}");
         if (expect == Expect.NoErrors)
         {
