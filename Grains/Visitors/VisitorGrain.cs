@@ -36,6 +36,10 @@ public sealed class VisitorGrain(
     // commit whose outcome is unknown.
     private bool _loaded;
 
+    // Whether everything _state holds is known to be durable: true after this activation's own
+    // write succeeded, false after a read (which may return a commit not yet on any standby).
+    private bool _confirmed;
+
     private VisitorState State
     {
         get => _state.State!;
@@ -65,7 +69,7 @@ public sealed class VisitorGrain(
 
         if (Decided(attempt) is { } answered)
         {
-            return answered;
+            return await ConfirmedAsync(answered);
         }
 
         var now = clock.GetUtcNow();
@@ -87,7 +91,7 @@ public sealed class VisitorGrain(
                 await ReadAsync();
                 if (Decided(attempt) is { } decided)
                 {
-                    return decided;
+                    return await ConfirmedAsync(decided);
                 }
 
                 before = State.Copy();
@@ -136,9 +140,44 @@ public sealed class VisitorGrain(
         }
     }
 
-    private Task ReadAsync() => storage.ReadStateAsync(StorageNames.VisitorState, this.GetGrainId(), _state);
+    private async Task ReadAsync()
+    {
+        _confirmed = false;
+        await storage.ReadStateAsync(StorageNames.VisitorState, this.GetGrainId(), _state);
+    }
 
-    private Task WriteAsync() => storage.WriteAsync(this.GetGrainId(), _state);
+    private async Task WriteAsync()
+    {
+        await storage.WriteAsync(this.GetGrainId(), _state);
+        _confirmed = true;
+    }
+
+    /// <summary>
+    /// <paramref name="decided"/>, once what it acknowledges is known to be durable. A view found
+    /// in state read back from storage (a retry of a visit whose answer was lost) may stand on the
+    /// primary alone: a commit whose wait for its synchronous standby was cancelled is kept there
+    /// and visible to every reader. Committing the state again settles it: that commit returns only
+    /// once a standby has flushed it, and with it everything written before.
+    /// </summary>
+    private async Task<VisitOutcome> ConfirmedAsync(VisitOutcome decided)
+    {
+        if (decided is not VisitOutcome.Counted || _confirmed)
+        {
+            return decided;
+        }
+
+        try
+        {
+            await WriteAsync();
+            return decided;
+        }
+        catch (Exception ex)
+        {
+            _loaded = false;
+            logger.LogWarning("Visit of {Visitor} was stored but could not be confirmed: {Reason}", LogName, LogRedaction.Redact(ex.Message));
+            return new VisitOutcome.Unconfirmed();
+        }
+    }
 
     /// <summary>
     /// A write failed: memory goes back to <paramref name="before"/>. Not stored, unless the commit

@@ -86,6 +86,15 @@ install() {
 # shellcheck source=deploy/local/netns-host.sh
 source "$ROOT/deploy/local/netns-host.sh"
 
+# TCP keepalives of a few seconds in a database node's namespace (the kernel's default waits two
+# hours). PostgreSQL and libpq turn keepalives on for every connection, so a primary cut off from
+# everything finds within seconds that its standbys and the monitor are gone, and its keeper demotes
+# it while the cut lasts; without them its WAL senders and its keeper's monitor connection wait on
+# dead peers long after a new primary has taken over (docs/faults.md, "Database").
+fast_keepalives() {
+  ip netns exec "$(node_ns "$1")" sysctl -q -w net.ipv4.tcp_keepalive_time=2 net.ipv4.tcp_keepalive_intvl=1 net.ipv4.tcp_keepalive_probes=2
+}
+
 # Runs node's keeper (the monitor's service, for m) in the background; its pid goes to a file.
 run_node() {
   local node=$1 log
@@ -159,6 +168,7 @@ up() {
   chmod 700 "$DIR"
 
   host_up "$(node_ns m)" "$(node_addr m)"
+  fast_keepalives m
   autoctl m create monitor --pgdata "$(node_data m)" --pgport "$(node_port m)" --hostname "$(node_addr m)" \
     --auth trust --no-ssl >>"$DIR/monitor.log" 2>&1 || { tail -20 "$DIR/monitor.log" >&2; die "monitor not created"; }
   run_node m
@@ -168,6 +178,7 @@ up() {
 
   for (( i = 1; i <= n; i++ )); do
     host_up "$(node_ns "$i")" "$(node_addr "$i")"
+    fast_keepalives "$i"
     autoctl "$i" create postgres --pgdata "$(node_data "$i")" --pgport "$(node_port "$i")" --hostname "$(node_addr "$i")" \
       --name "node$i" --monitor "$MONITOR_URI" --auth trust --no-ssl --pg-hba-lan --dbname ball \
       --pgctl $PGBIN/pg_ctl >>"$DIR/node$i.log" 2>&1 || { tail -20 "$DIR/node$i.log" >&2; die "node $i not created"; }
