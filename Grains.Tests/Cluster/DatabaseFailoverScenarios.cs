@@ -12,12 +12,12 @@ namespace BallOrleans.Tests.Cluster;
 /// namespaces cannot be made.
 /// </summary>
 /// <remarks>
-/// The issue's target is a writable primary again within 10 s of the primary's loss. This setup
-/// misses it on two shared cores: pg_auto_failover takes half a dozen state changes, each a
-/// keeper's turn, and one restarts both standbys (measured 12-13 s on an idle machine, 17.5 s under
-/// load; docs/faults.md). So the assertion (<see cref="WritableWithin"/>) only guards against a
-/// failover that stalls or never comes, and the figure line prints the time measured and whether
-/// the 10 s target itself was met.
+/// The issue's target is a writable primary again within 10 s of the primary's loss. With the
+/// monitor's and keepers' timings in deploy/local/pg-ha.sh it is met here (4-9 s measured, most of
+/// it pg_auto_failover's state changes, each a keeper's turn of about a second; docs/faults.md), but
+/// on two shared cores a busy moment adds seconds, so the assertion (<see cref="WritableWithin"/>)
+/// guards against a failover that stalls or never comes, and the figure line prints the time
+/// measured and whether the 10 s target itself was met.
 /// </remarks>
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
 [Collection(PostgresCollection.Name)]
@@ -59,32 +59,32 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
         });
 
     /// <remarks>
-    /// The cut-off primary is fenced by synchronous replication: it cannot commit alone (no standby
-    /// can reach it to confirm). Its keeper could also demote it, finding neither monitor nor
-    /// standby, but its WAL senders count the vanished standbys as connected for
-    /// <c>wal_sender_timeout</c> (30 s), so the figure line says whether it did. Whatever the old
-    /// primary took in meanwhile was never acknowledged, and the checker proves no acknowledged
-    /// visit went missing.
+    /// The cut-off primary is fenced twice: synchronous replication keeps it from committing alone
+    /// (no standby can reach it to confirm), and its keeper, once its WAL senders have given up on
+    /// the standbys (<c>wal_sender_timeout</c>, 5 s) and the monitor is out of reach, demotes it
+    /// within the cut, so that it serves no stale read when the cut heals (a visitor read there
+    /// would be unknown, and minted anew); the scenario requires both. Whatever it took in
+    /// meanwhile was never acknowledged, and the checker proves no acknowledged visit went missing.
     /// </remarks>
     [SkippableFact]
     public Task The_primary_cut_off_for_30_s_is_fenced_and_loses_no_acknowledged_visit() =>
-        RunAsync("the primary's node cut off from everything 30 s (iptables DROP both ways)", Expect.FailoverLateRefusalsReported, async since =>
+        RunAsync("the primary's node cut off from everything 30 s (iptables DROP both ways)", Expect.Failover, async since =>
         {
             var primary = await ha.PrimaryAsync();
             since.Restart();
             await ha.Cluster.CommandAsync("pg", "cut", primary.ToString());
             var writable = ha.WritableAgainAsync(since, ProbeFor);
             await UntilAsync(since, TimeSpan.FromSeconds(30));
+            // Read before the cut ends. pg_autoctl's words when it finds neither monitor nor standby:
+            // "Network in not healthy, switching to state demote_timeout" ("network partition" alone
+            // also appears in its message that it still has a standby).
+            var demotedItself = ha.NodeLog(primary).Contains("healthy, switching to state demote_timeout", StringComparison.Ordinal);
             var said = await ha.Cluster.CommandAsync("pg", "mend");
             var promoted = await ha.NewPrimaryAsync(primary);
-            // pg_autoctl's words when it finds neither monitor nor standby ("Network in not healthy,
-            // switching to state demote_timeout"; "network partition" alone also appears in its
-            // message that it still has a standby).
-            var demotedItself = ha.NodeLog(primary).Contains("healthy, switching to state demote_timeout", StringComparison.Ordinal);
             return new Outcome(
                 $"node {primary} cut off ({said.Trim()}), node {promoted} primary, old primary's keeper " +
-                (demotedItself ? "found itself cut off and demoted it" : "did not demote it during the cut"),
-                promoted != primary, await writable);
+                (demotedItself ? "found itself cut off and demoted it" : "DID NOT DEMOTE IT during the cut"),
+                promoted != primary && demotedItself, await writable);
         });
 
     /// <remarks>
@@ -221,11 +221,7 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
                 $"no writable primary within {WritableWithin.TotalSeconds:F0} s: {(outcome.Writable is { } t ? $"{t.TotalSeconds:F1} s" : "none")}");
             // Refusals only while no primary served: none begun once a primary was writable again,
             // allowing for the visit's own deadline (10 s) in which an earlier attempt may still be answered.
-            output.WriteLine($"refused although begun more than 10 s after a primary was writable again: {late}");
-            if (expect == Expect.Failover)
-            {
-                Assert.True(late == 0, $"{late} visits refused although they began more than 10 s after a primary was writable again");
-            }
+            Assert.True(late == 0, $"{late} visits refused although they began more than 10 s after a primary was writable again");
         }
     }
 
@@ -238,13 +234,6 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
     {
         /// <summary>A primary is lost: refusals while none serves, and a new one within the target.</summary>
         Failover,
-
-        /// <summary>
-        /// As <see cref="Failover"/>, but refusals after the new primary took writes are reported,
-        /// not asserted: after a cut the silent old primary still costs visits (a known gap,
-        /// docs/faults.md "Database").
-        /// </summary>
-        FailoverLateRefusalsReported,
 
         /// <summary>The primary stays: not one visit refused.</summary>
         NoErrors,

@@ -87,10 +87,9 @@ install() {
 source "$ROOT/deploy/local/netns-host.sh"
 
 # TCP keepalives of a few seconds in a database node's namespace (the kernel's default waits two
-# hours). PostgreSQL and libpq turn keepalives on for every connection, so a primary cut off from
-# everything finds within seconds that its standbys and the monitor are gone, and its keeper demotes
-# it while the cut lasts; without them its WAL senders and its keeper's monitor connection wait on
-# dead peers long after a new primary has taken over (docs/faults.md, "Database").
+# hours). PostgreSQL and libpq turn keepalives on for every connection, so an idle connection to a
+# node that vanished (a standby's to its primary, a keeper's to the monitor) is found dead within
+# seconds, not hours.
 fast_keepalives() {
   ip netns exec "$(node_ns "$1")" sysctl -q -w net.ipv4.tcp_keepalive_time=2 net.ipv4.tcp_keepalive_intvl=1 net.ipv4.tcp_keepalive_probes=2
 }
@@ -189,8 +188,13 @@ up() {
       admit_host_side 1
       # Copied to every standby by its base backup. synchronous_commit=on (the default, said
       # here on purpose): a commit returns once a synchronous standby has flushed it.
+      # wal_sender_timeout 5 s (pg_auto_failover sets 30 s): the keeper demotes a primary that
+      # reaches neither the monitor nor a standby, and it counts a standby as reachable while its
+      # WAL sender lives; a cut-off primary's WAL senders give up after this long, so it is
+      # demoted while the cut lasts, and cannot serve stale reads the moment the cut heals.
       psql_at 1 postgres <<'SQL' >/dev/null
 ALTER SYSTEM SET synchronous_commit = on;
+ALTER SYSTEM SET wal_sender_timeout = '5s';
 CREATE ROLE ball LOGIN;
 ALTER DATABASE ball OWNER TO ball;
 SQL
