@@ -89,6 +89,49 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
         }
     }
 
+    /// <remarks>
+    /// Two attempts of one new visitor's first visit, queued behind a slow commit, meet in one
+    /// batch. The second is stale, and its caller reads the row back to answer from it: it must
+    /// hear "stale" only once the first's commit has returned, or it finds no row and takes the
+    /// visitor for unknown.
+    /// </remarks>
+    [Fact]
+    public async Task A_second_write_of_one_row_in_a_batch_is_stale_only_once_the_first_has_committed()
+    {
+        var (cluster, storage, database) = await StartAsync("batchtwice", lanes: 1);
+        await using var _ = cluster;
+        var id = NewGrainId();
+        Task first, second;
+        bool early;
+        await using (var blocker = await BlockTheLaneAsync(storage, database))
+        {
+            first = storage.WriteStateAsync(StorageNames.VisitorState, id, NewState(1));
+            second = storage.WriteStateAsync(StorageNames.VisitorState, id, NewState(1));
+            // An uncommitted insert of the same row: the batch's insert waits on it, mid-statement.
+            await using var rival = new NpgsqlConnection(database);
+            await rival.OpenAsync();
+            await using var transaction = await rival.BeginTransactionAsync();
+            await using (var insert = new NpgsqlCommand(
+                "INSERT INTO ball_grain_state (service_id, state_name, grain_key, key_n0, key_n1, payload, version) VALUES ($1, $2, $3, 0, 0, NULL, 1)",
+                rival, transaction))
+            {
+                insert.Parameters.Add(new() { Value = TestClusters.ServiceId });
+                insert.Parameters.Add(new() { Value = StorageNames.VisitorState });
+                insert.Parameters.Add(new() { Value = id.Key.ToString()! });
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            await blocker.ReleaseAsync();
+            early = await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(2))) == second;
+            await transaction.RollbackAsync();
+        }
+
+        Assert.False(early, "the second write was told it was stale while the first's statement was still running");
+        await Assert.ThrowsAsync<InconsistentStateException>(() => second);
+        await first;
+        Assert.True((await ReadAsync(storage, id)).RecordExists);
+    }
+
     [Fact]
     public async Task A_failed_commit_fails_every_write_of_its_batch_and_stores_none()
     {

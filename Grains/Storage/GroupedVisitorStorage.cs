@@ -122,14 +122,18 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
     {
         BallMetrics.StorageBatchSize.Record(batch.Count, BallMetrics.OperationTag("write"));
         // One write per row and statement. Two writers of one visitor in one batch (duplicate
-        // activations) expect the same version at best, so at most one of them could win: the
-        // first goes, the others are stale, as they would be one batch later.
+        // activations, or two attempts of a new visitor's first visit) expect the same version at
+        // best, so at most one of them could win: the first goes, the others are stale, as they
+        // would be one batch later. They hear so only once the first's commit has returned: a
+        // caller told "stale" reads the row back, and must find the first's write there. Should
+        // the batch fail, the lane fails them with it.
         var sent = new SortedDictionary<string, PendingWrite>(StringComparer.Ordinal);
+        var later = new List<PendingWrite>();
         foreach (var write in batch)
         {
             if (!sent.TryAdd(write.Key, write))
             {
-                write.Fail(Stale(write.ExpectedVersion?.ToString(CultureInfo.InvariantCulture)));
+                later.Add(write);
             }
         }
 
@@ -149,9 +153,9 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
             written = await ThroughFailoverAsync(() => WriteRowsAsync(rows));
         }
 
-        foreach (var write in rows)
+        foreach (var write in rows.Concat(later))
         {
-            if (written.TryGetValue(write.Key, out var version))
+            if (written.TryGetValue(write.Key, out var version) && ReferenceEquals(sent[write.Key], write))
             {
                 write.NewVersion = version;
                 write.Complete();
