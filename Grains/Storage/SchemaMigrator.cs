@@ -43,9 +43,12 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
     /// <summary>The re-runnable scripts, in name order.</summary>
     public static IReadOnlyList<(string Name, string Sql)> Functions { get; } = SqlQueries.Embedded("Functions/");
 
+    /// <summary>How long a starting process waits for its database to take a connection.</summary>
+    private static readonly TimeSpan StartupPatience = TimeSpan.FromSeconds(30);
+
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenPatientlyAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", cancellationToken, MigrationLockKey);
         await ExecuteAsync(connection, BookkeepingSql, cancellationToken);
@@ -93,6 +96,30 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
         int.TryParse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture, out var version)
             ? version
             : throw new InvalidOperationException($"migration '{name}' does not start with its number (NNN_name.sql)");
+
+    /// <summary>
+    /// The first connection of a starting process, tried again for up to <see cref="StartupPatience"/>:
+    /// the connect timeout is short so that visits fail fast, but a process that starts beside its
+    /// database (or on a busy machine) should wait for it rather than exit.
+    /// </summary>
+    private async Task<NpgsqlConnection> OpenPatientlyAsync(CancellationToken cancellationToken)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                return await dataSource.OpenConnectionAsync(cancellationToken);
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && waited.Elapsed + pause < StartupPatience)
+            {
+                logger.LogWarning("Database not reachable yet ({Reason}); trying again in {Pause} ms", ex.Message, pause.TotalMilliseconds);
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] parameters)
     {
