@@ -91,12 +91,21 @@ public sealed partial class FaultScenarios(FaultCluster faults, ITestOutputHelpe
     /// </remarks>
     [SkippableFact]
     public Task A_silo_clock_three_minutes_ahead_breaks_no_invariant() =>
-        RunAsync("silo 4 joins the 3 with its clock +180 s (libfaketime) for 20 s, then leaves", Target.NoErrors, async cluster =>
+        RunAsync("silo 4 joins the 3 with its clock +180 s (libfaketime) for 20-40 s, then leaves", Target.NoErrors, async cluster =>
         {
             await cluster.CommandAsync("start-silo", "4", "--clock", "+180s");
             await Task.Delay(TimeSpan.FromSeconds(20));
-            await cluster.CommandAsync("stop-silo", "4");
+            // The web tier may send it little (it learns of a new gateway within 500 ms, and only
+            // some calls place grains there): it stays, up to 20 s more, until it has stored a visit.
             var ahead = await ClusterProbe.VisitorsSeenInTheFutureAsync(faults.Database);
+            for (var more = 0; ahead == 0 && more < 20; more++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                ahead = await ClusterProbe.VisitorsSeenInTheFutureAsync(faults.Database);
+            }
+
+            await cluster.CommandAsync("stop-silo", "4");
+            ahead = await ClusterProbe.VisitorsSeenInTheFutureAsync(faults.Database);
             return new Proof($"{ahead} visitors stored with a last visit from the future", ahead > 0);
         });
 
