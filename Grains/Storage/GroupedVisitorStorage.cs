@@ -153,9 +153,9 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
             written = await ThroughFailoverAsync(() => WriteRowsAsync(rows));
         }
 
-        foreach (var write in rows.Concat(later))
+        foreach (var write in rows)
         {
-            if (written.TryGetValue(write.Key, out var version) && ReferenceEquals(sent[write.Key], write))
+            if (written.TryGetValue(write.Key, out var version))
             {
                 write.NewVersion = version;
                 write.Complete();
@@ -164,6 +164,11 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
             {
                 write.Fail(Stale(write.ExpectedVersion?.ToString(CultureInfo.InvariantCulture)));
             }
+        }
+
+        foreach (var write in later)
+        {
+            write.Fail(Stale(write.ExpectedVersion?.ToString(CultureInfo.InvariantCulture)));
         }
     }
 
