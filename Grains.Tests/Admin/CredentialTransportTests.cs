@@ -8,8 +8,7 @@ namespace BallOrleans.Tests.Admin;
 /// unless TLS ends at a proxy in front. A client elsewhere is played by X-Forwarded-For through a
 /// trusted proxy on 127.0.0.1.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class CredentialTransportTests(PostgresServer postgres)
+public sealed class CredentialTransportTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private const string Remote = "203.0.113.9";
 

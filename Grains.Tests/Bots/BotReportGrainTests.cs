@@ -3,8 +3,7 @@ using BallOrleans.Tests.Infrastructure;
 
 namespace BallOrleans.Tests.Bots;
 
-[Collection(PostgresCollection.Name)]
-public sealed class BotReportGrainTests(PostgresServer postgres)
+public sealed class BotReportGrainTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task The_report_sums_the_latest_counts_of_each_process_but_the_asking_one()

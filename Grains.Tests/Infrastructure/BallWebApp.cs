@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BallOrleans.Tests.Infrastructure;
 
@@ -18,12 +20,16 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
     public const string Password = "correct horse battery staple";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="connectionString">The test database.</param>
     /// <param name="adminPassword"><c>Stats:AdminPassword</c>; null leaves it unset (admin pages for loopback only).</param>
     /// <param name="settings">More settings, overriding the defaults here.</param>
-    public BallWebApp(string connectionString, string? adminPassword = Password, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="services">Replacements of the site's services (a fake clock, say), applied last.</param>
+    public BallWebApp(
+        string connectionString, string? adminPassword = Password, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         Port = PostgresServer.FreePort();
         _settings = new Dictionary<string, string?>
         {
@@ -101,6 +107,11 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 }

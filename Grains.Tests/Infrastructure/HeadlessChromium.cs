@@ -36,6 +36,6 @@ public static class HeadlessChromium
 
     public static string ScreenshotPath(string name) =>
         Environment.GetEnvironmentVariable("BALL_SCREENSHOTS") == "1"
-            ? Path.Combine(PostgresServer.RepositoryRoot(), "docs", name)
+            ? Path.Combine(Repository.Root(), "docs", name)
             : Path.Combine(Path.GetTempPath(), $"ball-{Environment.ProcessId}-{name}");
 }

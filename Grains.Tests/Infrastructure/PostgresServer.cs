@@ -6,22 +6,27 @@ using Npgsql;
 namespace BallOrleans.Tests.Infrastructure;
 
 /// <summary>
-/// A real PostgreSQL for the whole test run, started through the same script developers use
-/// (<c>deploy/local/postgres.sh</c>) in a temporary folder, on a free loopback port. Each test
-/// class asks for a database of its own, so classes never see each other's rows.
+/// A real PostgreSQL, started through the same script developers use (<c>deploy/local/postgres.sh</c>)
+/// in a temporary folder, on a free loopback port. As a class fixture it is a handle on the test
+/// process's one shared server: the first class to ask starts it, test classes run side by side,
+/// each in a database of its own (so they never see each other's rows), and the server stops when
+/// the test process exits. <see cref="Private"/> gives a test a server of its own to stop and crash.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    private readonly string _directory;
+    // xunit 2 has no assembly fixture: a lazily started server, stopped at process exit, is the
+    // shared one. A class fixture per class would start (and initdb) a server per class.
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartSharedAsync);
+    private static int s_databases;
+
+    private readonly bool _isHandle;
+    private string _directory;
     private string _adminConnectionString = "";
     private int _port;
-    private int _databases;
 
-    /// <summary>The run's shared server (the collection fixture).</summary>
+    /// <summary>A handle on the run's shared server (the class fixture).</summary>
     public PostgresServer()
-        : this("shared")
-    {
-    }
+        : this("shared") => _isHandle = true;
 
     private PostgresServer(string name) =>
         _directory = Path.Combine(Path.GetTempPath(), $"ball-test-pg-{Environment.ProcessId}-{name}");
@@ -31,8 +36,23 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (_isHandle)
+        {
+            var shared = await Shared.Value;
+            (_directory, _port, _adminConnectionString) = (shared._directory, shared._port, shared._adminConnectionString);
+            return;
+        }
+
         _port = FreePort();
         await StartAsync();
+    }
+
+    private static async Task<PostgresServer> StartSharedAsync()
+    {
+        var server = new PostgresServer("shared");
+        await server.InitializeAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().GetAwaiter().GetResult();
+        return server;
     }
 
     /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port and data.</summary>
@@ -62,6 +82,11 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_isHandle)
+        {
+            return; // the shared server outlives every class; it stops with the process
+        }
+
         NpgsqlConnection.ClearAllPools();
         await RunScriptAsync("stop", _directory);
         try
@@ -77,7 +102,7 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>A fresh, empty database; returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string purpose)
     {
-        var name = $"t{Interlocked.Increment(ref _databases)}_{new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(40).ToArray())}";
+        var name = $"t{Interlocked.Increment(ref s_databases)}_{new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(40).ToArray())}";
         await using var connection = new NpgsqlConnection(_adminConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
@@ -92,20 +117,9 @@ public sealed class PostgresServer : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "BallOrleans.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("BallOrleans.sln not found above the test binaries");
-    }
-
     private static async Task<string> RunScriptAsync(params string[] args)
     {
-        var script = Path.Combine(RepositoryRoot(), "deploy", "local", "postgres.sh");
+        var script = Path.Combine(Repository.Root(), "deploy", "local", "postgres.sh");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         foreach (var arg in args)
@@ -126,9 +140,13 @@ public sealed class PostgresServer : IAsyncLifetime
     }
 }
 
-/// <summary>All tests that use PostgreSQL share one server.</summary>
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+/// <summary>
+/// Tests that read process-wide figures (meters, PostgreSQL's table statistics, batch sizes) or
+/// measure time: they run after the parallel classes, one at a time, so nobody else's work shows up
+/// in their numbers.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunsAlone
 {
-    public const string Name = "postgres";
+    public const string Name = "runs alone";
 }

@@ -12,7 +12,7 @@ namespace BallOrleans.Tests.Operations;
 /// </summary>
 public sealed class AlertRulesTests(ITestOutputHelper output)
 {
-    private static readonly string Folder = Path.Combine(PostgresServer.RepositoryRoot(), "deploy", "prometheus");
+    private static readonly string Folder = Path.Combine(Repository.Root(), "deploy", "prometheus");
 
     [SkippableFact]
     public async Task The_rules_pass_promtool_check_and_every_rule_has_a_passing_unit_test()

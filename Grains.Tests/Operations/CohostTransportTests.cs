@@ -7,8 +7,7 @@ using Microsoft.Extensions.Options;
 namespace BallOrleans.Tests.Operations;
 
 /// <summary>The co-hosted silo's transport has no authentication: only this machine may reach it.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class CohostTransportTests(PostgresServer postgres)
+public sealed class CohostTransportTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task The_cohosted_silo_and_gateway_ports_listen_on_loopback_only()

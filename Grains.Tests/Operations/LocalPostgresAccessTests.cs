@@ -8,8 +8,7 @@ namespace BallOrleans.Tests.Operations;
 /// no other user of the machine gets in. TCP asks for the generated password; the Unix socket
 /// sits in a folder only the server's owner may enter, and admits only that OS user.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class LocalPostgresAccessTests(PostgresServer postgres)
+public sealed class LocalPostgresAccessTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_tcp_connection_without_the_password_is_refused()

@@ -8,8 +8,7 @@ using Xunit.Abstractions;
 namespace BallOrleans.Tests.Operations;
 
 /// <summary>The stats' Prometheus metrics on a real co-hosted site: split checks, waterfall stages and lag, as the alert rules read them.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class StatsMetricsTests(PostgresServer postgres, ITestOutputHelper output)
+public sealed class StatsMetricsTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task The_split_checks_waterfall_and_lag_are_exported_and_an_erasure_skew_flags_only_the_remaining_check()

@@ -12,8 +12,7 @@ namespace BallOrleans.Tests.Privacy;
 /// stats table in the same transaction: the days exactly as their views were counted, the minutes
 /// never below zero and always summing to the days. Written by SQL, as the triggers see any writer.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ErasureBookkeepingTests(PostgresServer postgres)
+public sealed class ErasureBookkeepingTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly DateTimeOffset Day1 = new(2025, 3, 1, 0, 0, 0, TimeSpan.Zero);
 

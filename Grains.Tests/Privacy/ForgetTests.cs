@@ -10,11 +10,9 @@ namespace BallOrleans.Tests.Privacy;
 /// <summary>Forgetting a visitor through their grain, in both storage modes, and retention's erasure of the long gone.</summary>
 public abstract class ForgetTests(PostgresServer postgres, string storage)
 {
-    [Collection(PostgresCollection.Name)]
-    public sealed class Grouped(PostgresServer postgres) : ForgetTests(postgres, VisitorStorageOptions.Grouped);
+    public sealed class Grouped(PostgresServer postgres) : ForgetTests(postgres, VisitorStorageOptions.Grouped), IClassFixture<PostgresServer>;
 
-    [Collection(PostgresCollection.Name)]
-    public sealed class AdoNet(PostgresServer postgres) : ForgetTests(postgres, VisitorStorageOptions.AdoNet);
+    public sealed class AdoNet(PostgresServer postgres) : ForgetTests(postgres, VisitorStorageOptions.AdoNet), IClassFixture<PostgresServer>;
 
     [Fact]
     public async Task Forgotten_visitors_leave_no_row_and_the_stats_equal_the_remaining_visitors()

@@ -11,8 +11,7 @@ namespace BallOrleans.Tests.Privacy;
 /// puts views on the UTC day they happened, across both daylight-saving changes, and an erasure run
 /// in another session time zone takes them from exactly those days.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ServerTimeZoneTests(PostgresServer postgres)
+public sealed class ServerTimeZoneTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     // Berlin's clocks go forward at 01:00 UTC on 2026-03-29 and back at 01:00 UTC on 2026-10-25.
     [Theory]

@@ -14,8 +14,8 @@ namespace BallOrleans.Tests.Security;
 /// read, a grain key from the cluster's own listing is no cookie, and a cookie from before signing
 /// keeps its ball and comes back signed.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class SignedCookieTests(PostgresServer postgres)
+[Collection(RunsAlone.Name)]
+public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private const string Browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     private const string Crawler = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using BallOrleans.Grains.Visitors;
-using Npgsql;
+using BallOrleans.Tests.Infrastructure;
 
 namespace BallOrleans.Tests.Security;
 
@@ -11,9 +11,6 @@ namespace BallOrleans.Tests.Security;
 /// </summary>
 internal sealed class VisitorGrainCost : IDisposable
 {
-    // A backend reports its table statistics within a second while busy and within ten once idle.
-    private static readonly TimeSpan StatisticsFlush = TimeSpan.FromSeconds(11);
-
     private readonly MeterListener _listener = new();
     private long _activations;
 
@@ -50,19 +47,11 @@ internal sealed class VisitorGrainCost : IDisposable
     /// Scans and index probes of <c>ball_grain_state</c> and rows inserted into it, once every
     /// backend has reported what it did until now.
     /// </summary>
-    public static async Task<(long Reads, long Inserts)> SettledTableUseAsync(string database)
-    {
-        await Task.Delay(StatisticsFlush);
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0), n_tup_ins
-            FROM pg_stat_user_tables WHERE relname = 'ball_grain_state'
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    }
+    public static async Task<(long Reads, long Inserts)> SettledTableUseAsync(string database) =>
+        (await DatabaseStatistics.SettledAsync(database,
+            "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'ball_grain_state'"),
+         await DatabaseStatistics.SettledAsync(database,
+            "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'ball_grain_state'"));
 
     public void Dispose() => _listener.Dispose();
 }

@@ -13,8 +13,7 @@ namespace BallOrleans.Tests.Stats;
 /// Erasures in the books: the ledger counts what each erasure took, per arm, day and reason, in
 /// the erasure's transaction, and the split check runs on everyone assigned and on those remaining.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ErasureLedgerTests(PostgresServer postgres)
+public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly DateTimeOffset Day1 = new(2025, 6, 1, 9, 0, 0, TimeSpan.Zero);
 

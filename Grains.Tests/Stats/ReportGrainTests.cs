@@ -6,8 +6,7 @@ using Xunit.Abstractions;
 
 namespace BallOrleans.Tests.Stats;
 
-[Collection(PostgresCollection.Name)]
-public sealed class ReportGrainTests(PostgresServer postgres, ITestOutputHelper output)
+public sealed class ReportGrainTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Totals_equal_the_sum_of_visitor_states_after_concurrent_load_on_two_silos()

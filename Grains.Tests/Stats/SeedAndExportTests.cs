@@ -9,8 +9,7 @@ using BallOrleans.Tests.Visitors;
 
 namespace BallOrleans.Tests.Stats;
 
-[Collection(PostgresCollection.Name)]
-public sealed class SeedAndExportTests(PostgresServer postgres)
+public sealed class SeedAndExportTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private const string ReadModelSql =
         "SELECT string_agg(concat_ws(',', encode(pid, 'hex'), color, red_views, blue_views, first_seen, last_seen), ';' ORDER BY pid) FROM ball_visitor_stats";

@@ -13,8 +13,7 @@ using BallOrleans.Tests.Visitors;
 
 namespace BallOrleans.Tests.Stats;
 
-[Collection(PostgresCollection.Name)]
-public sealed class StatsListingTests(PostgresServer postgres)
+public sealed class StatsListingTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Visitors_appear_only_under_their_keyed_hash_never_their_cookie()

@@ -6,9 +6,8 @@ using Microsoft.Playwright;
 namespace BallOrleans.Tests.Stats;
 
 /// <summary>The /stats page in a real browser (Debian's chromium): it renders, obeys the CSP, and refreshes itself.</summary>
-[Collection(PostgresCollection.Name)]
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
-public sealed class StatsPageBrowserTests(PostgresServer postgres)
+public sealed class StatsPageBrowserTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Stats_page_shows_totals_chart_and_table_and_refreshes_without_a_reload()

@@ -8,8 +8,7 @@ using BallOrleans.Tests.Web;
 namespace BallOrleans.Tests.Stats;
 
 /// <summary><c>/api/stats</c> and <c>/stats</c> over a range of days: the daily series, the running count and the segments, and bad ranges.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class StatsRangeTests(PostgresServer postgres)
+public sealed class StatsRangeTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private const string Firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
     private const string Chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";

@@ -11,8 +11,7 @@ namespace BallOrleans.Tests.Stats;
 /// counted visits, HEAD, prefetch, bots, previews, an unknown id, the new-visitor limit and
 /// erasures, and every stage equals the one before it minus what it removes.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class WaterfallTests(PostgresServer postgres)
+public sealed class WaterfallTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task The_waterfall_adds_up_and_counts_each_reason_where_it_happened()

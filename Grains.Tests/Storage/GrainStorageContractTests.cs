@@ -12,11 +12,9 @@ namespace BallOrleans.Tests.Storage;
 /// <summary>Both visitor storages (grouped, and the ADO.NET provider on our SQL) keep Orleans' optimistic-concurrency contract.</summary>
 public abstract class GrainStorageContractTests(PostgresServer postgres, string storage) : IAsyncLifetime
 {
-    [Collection(PostgresCollection.Name)]
-    public sealed class Grouped(PostgresServer postgres) : GrainStorageContractTests(postgres, VisitorStorageOptions.Grouped);
+    public sealed class Grouped(PostgresServer postgres) : GrainStorageContractTests(postgres, VisitorStorageOptions.Grouped), IClassFixture<PostgresServer>;
 
-    [Collection(PostgresCollection.Name)]
-    public sealed class AdoNet(PostgresServer postgres) : GrainStorageContractTests(postgres, VisitorStorageOptions.AdoNet);
+    public sealed class AdoNet(PostgresServer postgres) : GrainStorageContractTests(postgres, VisitorStorageOptions.AdoNet), IClassFixture<PostgresServer>;
 
     private InProcessTestCluster _cluster = null!;
     private IGrainStorage _storage = null!;

@@ -13,8 +13,8 @@ using static BallOrleans.Tests.Storage.StoredRows;
 namespace BallOrleans.Tests.Storage;
 
 /// <summary>Group commit: writes share statements and commits, and each still succeeds or fails on its own merits.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class GroupedVisitorStorageTests(PostgresServer postgres)
+[Collection(RunsAlone.Name)]
+public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Sixty_four_grains_writing_at_once_share_a_few_batches_and_every_state_is_stored_exactly()

@@ -12,11 +12,9 @@ namespace BallOrleans.Tests.Storage;
 /// </summary>
 public abstract class HugeCountTests(PostgresServer postgres, string storage)
 {
-    [Collection(PostgresCollection.Name)]
-    public sealed class Grouped(PostgresServer postgres) : HugeCountTests(postgres, VisitorStorageOptions.Grouped);
+    public sealed class Grouped(PostgresServer postgres) : HugeCountTests(postgres, VisitorStorageOptions.Grouped), IClassFixture<PostgresServer>;
 
-    [Collection(PostgresCollection.Name)]
-    public sealed class AdoNet(PostgresServer postgres) : HugeCountTests(postgres, VisitorStorageOptions.AdoNet);
+    public sealed class AdoNet(PostgresServer postgres) : HugeCountTests(postgres, VisitorStorageOptions.AdoNet), IClassFixture<PostgresServer>;
 
     private const long Huge = 3_000_000_000;
 

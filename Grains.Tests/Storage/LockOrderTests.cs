@@ -13,9 +13,9 @@ namespace BallOrleans.Tests.Storage;
 /// none can deadlock another: visits in batches that mix new and returning visitors, forget-me,
 /// retention, the admin's delete by pseudonym and the rebuild, all at once for a minute.
 /// </summary>
-[Collection(PostgresCollection.Name)]
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
-public sealed class LockOrderTests(PostgresServer postgres)
+[Collection(RunsAlone.Name)]
+public sealed class LockOrderTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(60);
 
@@ -29,7 +29,7 @@ public sealed class LockOrderTests(PostgresServer postgres)
         var pseudonyms = ActivatorUtilities.CreateInstance<VisitorPseudonyms>(services);  // the web tier's
         var pseudonymKey = services.GetRequiredService<VisitorPseudonymKey>();
         var rebuild = services.GetRequiredService<ReadModelFromGrainState>();
-        var deadlocksBefore = await DeadlocksAsync(database);
+        var deadlocksBefore = await StoredVisitors.ScalarAsync(database, DeadlocksQuery);
 
         // 600 visitors, each slot replaced by a new visitor once its visitor is erased.
         var pool = Enumerable.Range(0, 600).Select(_ => (Id: VisitorId.NewId(), Known: false)).ToArray();
@@ -143,11 +143,9 @@ public sealed class LockOrderTests(PostgresServer postgres)
 
         Assert.True(visits > 5000 && erasures > 100 && rebuilds > 5, $"too little happened: {visits} visits, {erasures} erasures, {rebuilds} rebuilds");
         Assert.Equal(0, notStored);
-        await Task.Delay(TimeSpan.FromSeconds(3));  // backends report their counters a second or so after going idle
-        Assert.Equal(deadlocksBefore, await DeadlocksAsync(database));
+        Assert.Equal(deadlocksBefore, await DatabaseStatistics.SettledAsync(database, DeadlocksQuery));
         await StatsBooks.AssertBalancedAsync(database);
     }
 
-    private static Task<long> DeadlocksAsync(string database) =>
-        StoredVisitors.ScalarAsync(database, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+    private const string DeadlocksQuery = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()";
 }

@@ -5,8 +5,7 @@ using Npgsql;
 
 namespace BallOrleans.Tests.Storage;
 
-[Collection(PostgresCollection.Name)]
-public sealed class SchemaTests(PostgresServer postgres)
+public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly string[] QueryKeys =
     [

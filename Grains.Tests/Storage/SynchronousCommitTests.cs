@@ -15,7 +15,7 @@ namespace BallOrleans.Tests.Storage;
 /// primary whose standbys are all lost). Npgsql cancels the command at its timeout; PostgreSQL then
 /// keeps the commit on the primary alone and answers success with a warning.
 /// </summary>
-[Collection(PostgresCollection.Name)]
+[Collection(RunsAlone.Name)]
 public sealed class SynchronousCommitTests : IAsyncLifetime
 {
     private readonly PostgresServer _postgres = PostgresServer.Private("syncwait");

@@ -11,11 +11,9 @@ namespace BallOrleans.Tests.Visitors;
 /// </summary>
 public abstract class ErasedVisitorTests(PostgresServer postgres, string storage)
 {
-    [Collection(PostgresCollection.Name)]
-    public sealed class Grouped(PostgresServer postgres) : ErasedVisitorTests(postgres, VisitorStorageOptions.Grouped);
+    public sealed class Grouped(PostgresServer postgres) : ErasedVisitorTests(postgres, VisitorStorageOptions.Grouped), IClassFixture<PostgresServer>;
 
-    [Collection(PostgresCollection.Name)]
-    public sealed class AdoNet(PostgresServer postgres) : ErasedVisitorTests(postgres, VisitorStorageOptions.AdoNet);
+    public sealed class AdoNet(PostgresServer postgres) : ErasedVisitorTests(postgres, VisitorStorageOptions.AdoNet), IClassFixture<PostgresServer>;
 
     [Fact]
     public async Task An_old_attempt_waking_after_the_visitor_was_forgotten_stores_nothing()

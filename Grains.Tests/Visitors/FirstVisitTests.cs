@@ -4,8 +4,7 @@ using BallOrleans.Tests.Infrastructure;
 namespace BallOrleans.Tests.Visitors;
 
 /// <summary>The first visit of a just-minted id is stored by <see cref="FirstVisitGrain"/> without reading, and still never loses a count.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class FirstVisitTests(PostgresServer postgres)
+public sealed class FirstVisitTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_minted_visitor_is_stored_on_its_first_visit()

@@ -7,11 +7,9 @@ namespace BallOrleans.Tests.Visitors;
 /// <summary>A visit retried with the same request id (its first answer was lost) is counted once.</summary>
 public abstract class VisitRetryTests(PostgresServer postgres, string storage)
 {
-    [Collection(PostgresCollection.Name)]
-    public sealed class Grouped(PostgresServer postgres) : VisitRetryTests(postgres, VisitorStorageOptions.Grouped);
+    public sealed class Grouped(PostgresServer postgres) : VisitRetryTests(postgres, VisitorStorageOptions.Grouped), IClassFixture<PostgresServer>;
 
-    [Collection(PostgresCollection.Name)]
-    public sealed class AdoNet(PostgresServer postgres) : VisitRetryTests(postgres, VisitorStorageOptions.AdoNet);
+    public sealed class AdoNet(PostgresServer postgres) : VisitRetryTests(postgres, VisitorStorageOptions.AdoNet), IClassFixture<PostgresServer>;
 
     [Fact]
     public async Task A_retried_visit_answers_the_same_view_and_counts_once()

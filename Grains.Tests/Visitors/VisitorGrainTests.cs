@@ -7,11 +7,9 @@ namespace BallOrleans.Tests.Visitors;
 
 public abstract class VisitorGrainTests(PostgresServer postgres, string storage)
 {
-    [Collection(PostgresCollection.Name)]
-    public sealed class Grouped(PostgresServer postgres) : VisitorGrainTests(postgres, VisitorStorageOptions.Grouped);
+    public sealed class Grouped(PostgresServer postgres) : VisitorGrainTests(postgres, VisitorStorageOptions.Grouped), IClassFixture<PostgresServer>;
 
-    [Collection(PostgresCollection.Name)]
-    public sealed class AdoNet(PostgresServer postgres) : VisitorGrainTests(postgres, VisitorStorageOptions.AdoNet);
+    public sealed class AdoNet(PostgresServer postgres) : VisitorGrainTests(postgres, VisitorStorageOptions.AdoNet), IClassFixture<PostgresServer>;
 
     [Fact]
     public async Task Returning_visitor_sees_the_same_color_with_exact_counts()

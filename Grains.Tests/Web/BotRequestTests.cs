@@ -5,8 +5,7 @@ using BallOrleans.Tests.Stats;
 
 namespace BallOrleans.Tests.Web;
 
-[Collection(PostgresCollection.Name)]
-public sealed class BotRequestTests(PostgresServer postgres)
+public sealed class BotRequestTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private const string Googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
     private const string Bingbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36";

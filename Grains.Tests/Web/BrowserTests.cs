@@ -8,9 +8,8 @@ namespace BallOrleans.Tests.Web;
 /// visit and its reload, a preview, forget-me, and the stats' range picker. It also takes the
 /// docs' screenshots (see <see cref="HeadlessChromium.ScreenshotPath"/>).
 /// </summary>
-[Collection(PostgresCollection.Name)]
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
-public sealed class BrowserTests(PostgresServer postgres)
+public sealed class BrowserTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_browser_sees_a_ball_and_after_a_reload_the_same_color_one_view_higher()

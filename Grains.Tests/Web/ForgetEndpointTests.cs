@@ -7,8 +7,7 @@ using BallOrleans.Tests.Stats;
 namespace BallOrleans.Tests.Web;
 
 /// <summary><c>POST /forget</c> from the ball page, and an admin's <c>DELETE /api/visitors/{id}</c>, over HTTP against the app and PostgreSQL.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ForgetEndpointTests(PostgresServer postgres)
+public sealed class ForgetEndpointTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly (string, string) SameOriginFetch = ("Sec-Fetch-Site", "same-origin");
     private static readonly (string, string) BrowserAccept = ("Accept", "text/html,application/xhtml+xml,*/*;q=0.8");

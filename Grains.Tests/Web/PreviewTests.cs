@@ -5,8 +5,7 @@ using BallOrleans.Tests.Stats;
 
 namespace BallOrleans.Tests.Web;
 
-[Collection(PostgresCollection.Name)]
-public sealed class PreviewTests(PostgresServer postgres)
+public sealed class PreviewTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_preview_shows_the_asked_ball_says_so_and_stores_and_sets_nothing()

@@ -10,7 +10,7 @@
 #   cluster.sh status                            what runs, and whether the site is ready
 #   cluster.sh stop                              SIGTERM everything (kill -9 after 20 s); with --netns, remove the network too
 #
-# Faults, to reproduce by hand what Grains.Tests/Cluster/FaultScenarios.cs does (I is a silo, 1-based):
+# Faults, to reproduce by hand what Grains.FaultTests/Cluster/FaultScenarios.cs does (I is a silo, 1-based):
 #   cluster.sh freeze I | thaw I                 SIGSTOP / SIGCONT the silo (a long GC pause, a stalled VM)
 #   cluster.sh kill I                            SIGKILL the silo
 #   cluster.sh stop-silo I                       SIGTERM the silo and wait until it has left

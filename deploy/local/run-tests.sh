@@ -5,17 +5,23 @@
 # fault scenarios (which are skipped, with the reason, when not root), socat, openssl and
 # pg_auto_failover for the netns clusters, and prometheus for promtool (the alert rules' tests).
 # The last line printed is the plain summary "N passed, N failed[, N skipped]" read from the
-# test results. Extra arguments go to `dotnet test` (e.g. --filter BallPageTests).
-# --fast leaves out the tests marked slow (trait Speed=Slow: fault scenarios, clusters, browsers,
-# anything over about 20 s; see Grains.Tests/Infrastructure/TestSpeed.cs), also within a --filter.
+# test results of all the projects run. Extra arguments go to `dotnet test` (e.g. --filter BallPageTests).
+# Three test projects, run one after the other:
+#   Grains.UnitTests    pure logic, no database, no processes: --fast builds and runs only this
+#                       one, less its slow tests (trait Speed=Slow)
+#   Grains.Tests        integration: one PostgreSQL for the run, a database per class, classes in parallel
+#   Grains.FaultTests   faults and clusters of processes (root, namespaces), one test at a time
+# --only unit|integration|faults (repeatable) picks projects; with --fast, their slow tests are left
+# out (Grains.Tests/Infrastructure/TestSpeed.cs).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 
-fast=0 filter="" args=()
+fast=0 filter="" args=() only=()
 while (( $# )); do
   case $1 in
     --fast) fast=1 ;;
+    --only) only+=("${2:?--only needs unit, integration or faults}"); shift ;;
     --filter) filter=${2:?--filter needs an expression}; shift ;;
     --filter=*) filter=${1#--filter=} ;;
     *) args+=("$1") ;;
@@ -23,11 +29,24 @@ while (( $# )); do
   shift
 done
 if (( fast )); then
+  (( ${#only[@]} )) || only=(unit)
   filter=${filter:+($filter)&}'Speed!=Slow'
 fi
+(( ${#only[@]} )) || only=(unit integration faults)
+projects=()
+for name in "${only[@]}"; do
+  case $name in
+    unit) projects+=(Grains.UnitTests) ;;
+    integration) projects+=(Grains.Tests) ;;
+    faults) projects+=(Grains.FaultTests) ;;
+    *) echo "run-tests: --only takes unit, integration or faults, not $name" >&2; exit 2 ;;
+  esac
+done
 [[ -n $filter ]] && args+=(--filter "$filter")
 
 missing=()
+needs_packages=0
+[[ " ${projects[*]} " == *" Grains.Tests "* || " ${projects[*]} " == *" Grains.FaultTests "* ]] && needs_packages=1
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v iptables >/dev/null || missing+=(iptables)
 command -v faketime >/dev/null || missing+=(faketime)
@@ -37,7 +56,7 @@ command -v promtool >/dev/null || missing+=(prometheus)   # promtool, for the al
 command -v socat >/dev/null || missing+=(socat)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v pg_autoctl >/dev/null || missing+=(postgresql-15-auto-failover)
-if (( ${#missing[@]} )); then
+if (( needs_packages && ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then
     echo "run-tests: installing ${missing[*]} (Debian packages)" >&2
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -48,14 +67,31 @@ fi
 
 results=$ROOT/TestResults
 rm -rf "$results"
-dotnet build BallOrleans.sln -c Release -nologo -v q -clp:ErrorsOnly
+if [[ ${projects[*]} == Grains.UnitTests ]]; then
+  dotnet build Grains.UnitTests -c Release -nologo -v q -clp:ErrorsOnly
+else
+  dotnet build BallOrleans.sln -c Release -nologo -v q -clp:ErrorsOnly
+fi
 status=0
-dotnet test BallOrleans.sln -c Release --no-build --nologo \
-  --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" \
-  --blame-hang-timeout 10m ${args[@]+"${args[@]}"} || status=$?
+for project in "${projects[@]}"; do
+  started=$SECONDS
+  dotnet test "$project" -c Release --no-build --nologo \
+    --results-directory "$results/$project" --logger "trx" --logger "console;verbosity=normal" \
+    --blame-hang-timeout 10m ${args[@]+"${args[@]}"} || status=$?
+  echo "run-tests: $project took $((SECONDS - started)) s" >&2
+done
+# A test process that died leaves its PostgreSQL servers behind (they stop at a normal exit): the
+# folder names the test process (ball-test-pg-PID-NAME); stop those whose process is gone.
+for dir in "${TMPDIR:-/tmp}"/ball-test-pg-*; do
+  [[ -d $dir ]] || continue
+  owner=${dir##*/ball-test-pg-}; owner=${owner%%-*}
+  [[ $owner =~ ^[0-9]+$ ]] && ! kill -0 "$owner" 2>/dev/null || continue
+  deploy/local/postgres.sh stop "$dir" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+done
 
 passed=0 failed=0 skipped=0 files=0
-for trx in "$results"/*.trx; do
+for trx in "$results"/*/*.trx; do
   [[ -f $trx ]] || continue
   files=$((files + 1))
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
@@ -72,7 +108,7 @@ fi
 # The failed tests by name, with the first line of each one's message, just above the summary: a
 # CI log often keeps only its tail.
 if (( failed )); then
-  for trx in "$results"/*.trx; do
+  for trx in "$results"/*/*.trx; do
     [[ -f $trx ]] || continue
     perl -0777 -ne 'while (/<UnitTestResult [^>]*?testName="([^"]*)"[^>]*?outcome="(?:Failed|Error|Timeout|Aborted)"(.*?)<\/UnitTestResult>/gs) {
         my ($name, $body) = ($1, $2); my ($message) = $body =~ /<Message>([^\n]*)/; $message //= "";

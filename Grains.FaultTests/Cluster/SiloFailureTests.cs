@@ -8,9 +8,8 @@ namespace BallOrleans.Tests.Cluster;
 /// Real Silo and Web processes under a steady load of returning visitors, while silos die, leave
 /// and join. Visitors must see no error, and what is stored must be exactly what they were shown.
 /// </summary>
-[Collection(PostgresCollection.Name)]
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
-public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper output)
+public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Killing_one_of_three_silos_under_load_shows_no_error_and_loses_no_visit()
@@ -35,7 +34,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
 
         var figures = Figures.Of(load.History, killedAt);
         var verdict = await CheckHistoryAsync(database, load, cluster);
-        Figures.Report(output, $"kill -9 of 1 of 3 silos: {figures}, declared dead after {declaredDead.TotalSeconds:F1} s, {verdict}");
+        TestReport.Figures(output, $"kill -9 of 1 of 3 silos: {figures}, declared dead after {declaredDead.TotalSeconds:F1} s, {verdict}");
         Assert.Equal(0, figures.Failures);
         Assert.Equal(0, figures.Unavailable);
         Assert.True(figures.Visits > 100, $"too little load to mean anything: {figures.Visits} visits");
@@ -86,7 +85,7 @@ public sealed class SiloFailureTests(PostgresServer postgres, ITestOutputHelper 
 
         var figures = Figures.Of(load.History, terminatedAt);
         var verdict = await CheckHistoryAsync(database, load, cluster);
-        Figures.Report(output, $"SIGTERM of 1 of 2 silos, then a new silo: {figures}, silo stopped in {stopped.TotalSeconds:F1} s, " +
+        TestReport.Figures(output, $"SIGTERM of 1 of 2 silos, then a new silo: {figures}, silo stopped in {stopped.TotalSeconds:F1} s, " +
                $"new silo serving in {joined.TotalSeconds:F1} s with {onNewSilo} visit grains, stopped silo's row deleted, {verdict}");
         Assert.Equal(0, figures.Failures);
         Assert.Equal(0, figures.Unavailable);

@@ -11,7 +11,6 @@ namespace BallOrleans.Tests.Cluster;
 /// counted, readiness says so, and everything recovers by itself with no acknowledged visit lost.
 /// </summary>
 /// <remarks>In the shared collection only so that it never runs beside the other cluster tests on two cores.</remarks>
-[Collection(PostgresCollection.Name)]
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -66,7 +65,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
         var p99 = unavailable.Count == 0 ? TimeSpan.Zero : unavailable[(int)(unavailable.Count * 0.99)];
         var figures = Figures.Of(load.History, stoppedAt);
         var verdict = await SiloFailureTests.CheckHistoryAsync(database, load, cluster);
-        Figures.Report(output, $"PostgreSQL down {Outage.TotalSeconds:F0} s: {figures}, 503s during outage={during.Count(v => v.Status == 503)}/{during.Count}, " +
+        TestReport.Figures(output, $"PostgreSQL down {Outage.TotalSeconds:F0} s: {figures}, 503s during outage={during.Count(v => v.Status == 503)}/{during.Count}, " +
                $"503 p99={p99.TotalMilliseconds:F0} ms, slowest 503={slowest503.TotalMilliseconds:F0} ms, first visit stored {firstSuccessAfter.TotalSeconds:F1} s after restart, " +
                $"ready again {readyAfter.TotalSeconds:F1} s after restart, {verdict}");
 

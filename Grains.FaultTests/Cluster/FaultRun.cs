@@ -53,7 +53,7 @@ internal sealed record FaultRun<TFault, TWhole>(
     /// </summary>
     public void ReportAndAssertHeld(ITestOutputHelper output, string figureLine, Figures figures, bool missed = false)
     {
-        Figures.Report(output, figureLine);
+        TestReport.Figures(output, figureLine);
         foreach (var slow in History.Visits.OrderByDescending(v => v.Took).Take(5))
         {
             output.WriteLine($"  slow: began {(slow.Start - FaultAt).TotalSeconds:+0.0;-0.0} s after the fault, took {slow.Took.TotalMilliseconds:F0} ms, {slow.Outcome}");

@@ -39,12 +39,6 @@ public sealed record Figures(int Visits, int NotCounted, int Unknown, int Failur
         return took.Count == 0 ? TimeSpan.Zero : took[took.Count / 2];
     }
 
-    /// <summary>Prints a test's figures to its output and to the console, where CI logs show them.</summary>
-    public static void Report(ITestOutputHelper output, string line)
-    {
-        output.WriteLine(line);
-        Console.WriteLine($"[figures] {line}");
-    }
 
     public override string ToString() =>
         $"visits={Visits} errors: not-counted={NotCounted} unknown={Unknown} failed-or-no-answer={Failures}; " +

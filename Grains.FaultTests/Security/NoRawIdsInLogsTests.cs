@@ -12,7 +12,6 @@ namespace BallOrleans.Tests.Security;
 /// the id of any visitor the database holds.
 /// </summary>
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
-[Collection(PostgresCollection.Name)]
 public sealed class NoRawIdsInLogsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly PostgresServer _postgres = PostgresServer.Private("rawids");

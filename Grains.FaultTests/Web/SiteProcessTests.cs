@@ -4,8 +4,7 @@ using BallOrleans.Tests.Infrastructure;
 namespace BallOrleans.Tests.Web;
 
 /// <summary>The site as an operator starts and stops it: <c>dotnet Web.dll</c> from anywhere, then Ctrl-C.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class SiteProcessTests(PostgresServer postgres)
+public sealed class SiteProcessTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     // At most 10 lines in all from `./ball run`, which adds one of its own (the private database).
     private const int MaxStartupLines = 9;

@@ -85,7 +85,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public Process StartGuest(IReadOnlyDictionary<string, string?> settings, params string[] command)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(PostgresServer.RepositoryRoot(), "deploy", "local", "cluster.sh"));
+        start.ArgumentList.Add(Path.Combine(Repository.Root(), "deploy", "local", "cluster.sh"));
         start.ArgumentList.Add("guest");
         foreach (var word in command)
         {
@@ -113,7 +113,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>The path of a program of this test run's build (Web or Silo).</summary>
     public static string Program(string project) =>
-        Path.Combine(PostgresServer.RepositoryRoot(), project, "bin", BuildConfiguration(), "net10.0", $"{project}.dll");
+        Path.Combine(Repository.Root(), project, "bin", BuildConfiguration(), "net10.0", $"{project}.dll");
 
     /// <summary>Runs a cluster.sh command on this cluster (e.g. <c>partition 2 --one-way</c>); returns what it printed.</summary>
     public Task<string> CommandAsync(params string[] args) => RunScriptAsync(_environment, args);
@@ -180,7 +180,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public static async Task<string> RunScriptAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(PostgresServer.RepositoryRoot(), "deploy", "local", "cluster.sh"));
+        start.ArgumentList.Add(Path.Combine(Repository.Root(), "deploy", "local", "cluster.sh"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

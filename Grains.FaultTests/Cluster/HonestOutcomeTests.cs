@@ -11,9 +11,8 @@ namespace BallOrleans.Tests.Cluster;
 /// page must say the outcome is unknown, never "not counted". (The known "not counted", storage
 /// refusing the write, is pinned by <see cref="DatabaseOutageTests"/>.)
 /// </summary>
-[Collection(PostgresCollection.Name)]
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
-public sealed class HonestOutcomeTests(PostgresServer postgres)
+public sealed class HonestOutcomeTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_visit_to_a_frozen_silo_is_answered_as_unknown_and_the_next_visit_shows_the_truth()

@@ -20,7 +20,6 @@ namespace BallOrleans.Tests.Cluster;
 /// measured and whether the 10 s target itself was met.
 /// </remarks>
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
-[Collection(PostgresCollection.Name)]
 public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHelper output) : IClassFixture<FailoverCluster>
 {
     private static readonly TimeSpan WritableTarget = TimeSpan.FromSeconds(10);

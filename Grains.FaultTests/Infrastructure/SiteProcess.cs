@@ -14,7 +14,7 @@ public sealed class SiteProcess : IAsyncDisposable
     private SiteProcess(Process process) => _process = process;
 
     public static string WebDll => Path.Combine(
-        PostgresServer.RepositoryRoot(), "Web", "bin", LocalCluster.BuildConfiguration(), "net10.0", "Web.dll");
+        Repository.Root(), "Web", "bin", LocalCluster.BuildConfiguration(), "net10.0", "Web.dll");
 
     /// <summary>Every line written so far, standard output and error interleaved as they arrived.</summary>
     public IReadOnlyList<string> Lines

@@ -10,7 +10,6 @@ namespace BallOrleans.Tests.Cluster;
 /// what was stored (<see cref="HistoryChecker"/>). Each scenario starts from a whole cluster, so
 /// they may run in any order. Skipped, with the reason, where namespaces cannot be made.
 /// </summary>
-[Collection(PostgresCollection.Name)]
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed partial class FaultScenarios(FaultCluster faults, ITestOutputHelper output) : IClassFixture<FaultCluster>
 {

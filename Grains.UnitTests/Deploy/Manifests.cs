@@ -6,7 +6,7 @@ namespace BallOrleans.Tests.Deploy;
 /// <summary>Every Kubernetes object in <c>deploy/k8s/*.yaml</c>, as plain maps, lists and strings.</summary>
 public static class Manifests
 {
-    public static string Folder => Path.Combine(PostgresServer.RepositoryRoot(), "deploy", "k8s");
+    public static string Folder => Path.Combine(Repository.Root(), "deploy", "k8s");
 
     public static IReadOnlyList<Map> All { get; } = Load();
 

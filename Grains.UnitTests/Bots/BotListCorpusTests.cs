@@ -1,5 +1,5 @@
+using BallOrleans.Tests.Infrastructure;
 using System.Text.RegularExpressions;
-using BallOrleans.Tests.Cluster;
 using BallOrleans.Web.Bots;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
@@ -23,13 +23,13 @@ public sealed class BotListCorpusTests(ITestOutputHelper output)
         foreach (var (name, userAgents) in sources)
         {
             var through = userAgents.Where(ua => !Detector.Check(ua).IsBot).ToList();
-            Figures.Report(output, $"bots: {name}: {userAgents.Count - through.Count} of {userAgents.Count} excluded ({Percent(userAgents.Count - through.Count, userAgents.Count)})");
+            TestReport.Figures(output, $"bots: {name}: {userAgents.Count - through.Count} of {userAgents.Count} excluded ({Percent(userAgents.Count - through.Count, userAgents.Count)})");
             missed.AddRange(through);
         }
 
         var all = sources.SelectMany(s => s.UserAgents).Distinct(StringComparer.Ordinal).ToList();
         var excluded = all.Count - missed.Distinct(StringComparer.Ordinal).Count();
-        Figures.Report(output, $"bots: all crawlers: {excluded} of {all.Count} excluded ({Percent(excluded, all.Count)}); let through:");
+        TestReport.Figures(output, $"bots: all crawlers: {excluded} of {all.Count} excluded ({Percent(excluded, all.Count)}); let through:");
         foreach (var ua in missed.Distinct(StringComparer.Ordinal))
         {
             output.WriteLine($"  {ua}");
@@ -46,7 +46,7 @@ public sealed class BotListCorpusTests(ITestOutputHelper output)
 
         var excluded = browsers.Where(ua => Detector.Check(ua).IsBot).ToList();
 
-        Figures.Report(output, $"bots: user-agents 2.1.100 browsers: {excluded.Count} of {browsers.Count} excluded");
+        TestReport.Figures(output, $"bots: user-agents 2.1.100 browsers: {excluded.Count} of {browsers.Count} excluded");
         Assert.True(browsers.Count >= 1000, $"only {browsers.Count} browser user agents: the corpus did not install whole");
         Assert.Empty(excluded);
     }
@@ -54,6 +54,7 @@ public sealed class BotListCorpusTests(ITestOutputHelper output)
     // The linear-time regex, the prefilter and the backtracking rest must together say exactly
     // what one plain regex of the whole list says.
     [Fact]
+    [Trait(TestSpeed.Trait, TestSpeed.Slow)] // one regex of the whole list compiles for 15-30 s here
     public void The_split_engines_agree_with_one_regex_of_the_whole_list()
     {
         var whole = new Regex(string.Join('|', BotPatterns.Embedded().Patterns.Select(p => $"(?:{p})")), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);

@@ -1,5 +1,5 @@
+using BallOrleans.Tests.Infrastructure;
 using System.Diagnostics;
-using BallOrleans.Tests.Cluster;
 using BallOrleans.Web.Bots;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
@@ -38,7 +38,7 @@ public sealed class BotCheckCostTests(ITestOutputHelper output)
         var (browserCpu, browserWall) = Best(browsers, bots => Assert.Equal(0, bots));
 
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
-        Figures.Report(output, $"bots: {Micros(mixedCpu)} per check on average over {mixed.Length} user agents ({first} bots), {Micros(browserCpu)} per browser (thread CPU time, best of 5 passes); wall clock {Micros(mixedWall)} and {Micros(browserWall)}, load average {load} on {Environment.ProcessorCount} cores");
+        TestReport.Figures(output, $"bots: {Micros(mixedCpu)} per check on average over {mixed.Length} user agents ({first} bots), {Micros(browserCpu)} per browser (thread CPU time, best of 5 passes); wall clock {Micros(mixedWall)} and {Micros(browserWall)}, load average {load} on {Environment.ProcessorCount} cores");
     }
 
     private static (TimeSpan? Cpu, TimeSpan Wall) Best(string[] userAgents, Action<int> checkBots)
