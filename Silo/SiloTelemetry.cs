@@ -4,7 +4,7 @@ using OpenTelemetry.Metrics;
 
 namespace BallOrleans.Silo;
 
-/// <summary>OpenTelemetry for a standalone silo: Orleans' meters and ours, scraped at <c>http://*:Metrics:Port/metrics</c>.</summary>
+/// <summary>OpenTelemetry for a standalone silo: Orleans', Polly's and our meters, scraped at <c>http://*:Metrics:Port/metrics</c>.</summary>
 public static class SiloTelemetry
 {
     public static IServiceCollection AddBallSiloTelemetry(this IServiceCollection services, IConfiguration configuration)
@@ -21,7 +21,7 @@ public static class SiloTelemetry
                         o.Host = "*";
                         o.Port = port;
                     });
-                foreach (var instrument in BallMetrics.DroppedOrleansInstruments)
+                foreach (var instrument in BallMetrics.DroppedInstruments)
                 {
                     metrics.AddView(instrument, MetricStreamConfiguration.Drop);
                 }

@@ -11,8 +11,14 @@ public static class BallMetrics
 {
     public const string MeterName = "BallOrleans";
 
-    /// <summary>Every meter a host exports: Orleans' own and ours.</summary>
-    public static readonly string[] ExportedMeters = ["Microsoft.Orleans", MeterName];
+    /// <summary>
+    /// Polly's meter: the resilience events of the database retries (Storage/DatabaseRetries.cs)
+    /// and of Orleans' own pipelines, such as <c>resilience_polly_strategy_events_total{event_name="OnRetry"}</c>.
+    /// </summary>
+    public const string PollyMeterName = "Polly";
+
+    /// <summary>Every meter a host exports: Orleans' own, Polly's and ours.</summary>
+    public static readonly string[] ExportedMeters = ["Microsoft.Orleans", MeterName, PollyMeterName];
 
     /// <summary>
     /// Orleans instruments the hosts do not export. Their callbacks walk every activation or every
@@ -22,6 +28,16 @@ public static class BallMetrics
     /// </summary>
     public static readonly string[] DroppedOrleansInstruments =
         ["orleans-directory-cache-size", "orleans-messaging-processing-activation-data"];
+
+    /// <summary>
+    /// Polly instruments the hosts do not export: the duration of every attempt, which every storage
+    /// batch records (each goes through the failover pipeline); <c>ball.storage.write.duration</c>
+    /// measures writes already. Retries stay counted (<c>resilience.polly.strategy.events</c>).
+    /// </summary>
+    public static readonly string[] DroppedPollyInstruments = ["resilience.polly.strategy.attempt.duration"];
+
+    /// <summary>Every instrument of an exported meter that the hosts drop.</summary>
+    public static IEnumerable<string> DroppedInstruments => DroppedOrleansInstruments.Concat(DroppedPollyInstruments);
 
     private static readonly Meter Meter = new(MeterName, "1.0");
 
@@ -41,10 +57,16 @@ public static class BallMetrics
     public static readonly Counter<long> NewVisitorsLimited =
         Meter.CreateCounter<long>("ball.visitors.limited", unit: "{visitor}", description: "New visitors shown a ball but not stored (rate limit)");
 
-    /// <summary>Operations carried by one batch of the grouped visitor storage, tagged <c>operation</c> (read or write).</summary>
+    /// <summary>
+    /// Batches of the grouped visitor storage sent again, tagged <c>reason</c>: <c>rolled-back</c>
+    /// (a write PostgreSQL rolled back for a deadlock or a serialization failure) or
+    /// <c>no-primary</c> (a read or write that found no primary during a failover). Fed by the
+    /// retry pipelines' OnRetry (Storage/DatabaseRetries.cs).
+    /// </summary>
     public static readonly Counter<long> StorageRetries =
-        Meter.CreateCounter<long>("ball.storage.retries", unit: "{batch}", description: "Visitor write batches sent again after PostgreSQL rolled them back (deadlock, serialization failure)");
+        Meter.CreateCounter<long>("ball.storage.retries", unit: "{batch}", description: "Visitor storage batches sent again: rolled back by PostgreSQL (deadlock, serialization failure), or no primary during a failover");
 
+    /// <summary>Operations carried by one batch of the grouped visitor storage, tagged <c>operation</c> (read or write).</summary>
     public static readonly Histogram<int> StorageBatchSize =
         Meter.CreateHistogram<int>("ball.storage.batch.size", unit: "{operation}", description: "Visitor reads or writes per storage batch");
 

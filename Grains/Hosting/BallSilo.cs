@@ -115,10 +115,11 @@ public static class BallSilo
         return silo;
     }
 
-    /// <summary>One pooled data source for everything that talks to PostgreSQL in this process.</summary>
+    /// <summary>One pooled data source for everything that talks to PostgreSQL in this process, and the retry pipelines of its operations.</summary>
     public static IServiceCollection AddBallDatabase(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(PostgresConnection.Resolve(configuration)).Build());
+        services.AddDatabaseRetries();
         services.TryAddSingleton<SchemaMigrator>();
         services.TryAddSingleton<VisitorPseudonymKey>();
         return services;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
@@ -9,6 +8,8 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Storage;
+using Polly;
+using Polly.Registry;
 
 namespace BallOrleans.Grains.Storage;
 
@@ -28,21 +29,23 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
     private readonly string _serviceId;
     private readonly GroupCommit<PendingRead> _reads;
     private readonly GroupCommit<PendingWrite> _writes;
-    private readonly TimeSpan _failoverRetryWindow;
-    private readonly ILogger _logger;
+    private readonly ResiliencePipeline _failover;
+    private readonly ResiliencePipeline _rolledBack;
+    private readonly TimeProvider _clock;
 
     public GroupedVisitorStorage(
         NpgsqlDataSource dataSource, VisitorPseudonymKey pseudonyms, IGrainStorageSerializer serializer,
-        IOptions<VisitorStorageOptions> options, IOptions<ClusterOptions> cluster, ILogger<GroupedVisitorStorage> logger)
+        IOptions<VisitorStorageOptions> options, IOptions<ClusterOptions> cluster, ResiliencePipelineProvider<string> pipelines,
+        TimeProvider clock, ILogger<GroupedVisitorStorage> logger)
     {
         _dataSource = dataSource;
         _pseudonyms = pseudonyms;
         _serializer = serializer;
         _serviceId = cluster.Value.ServiceId;
         var o = options.Value;
-        // Another server can take over only when there is one to connect to.
-        _failoverRetryWindow = dataSource is NpgsqlMultiHostDataSource ? o.FailoverRetryWindow : TimeSpan.Zero;
-        _logger = logger;
+        _failover = pipelines.GetPipeline(DatabaseRetries.Failover);
+        _rolledBack = pipelines.GetPipeline(DatabaseRetries.RolledBack);
+        _clock = clock;
         _reads = new GroupCommit<PendingRead>("visitor reads", o.MaxBatch, o.Lanes, o.QueueLimit, ReadBatchAsync, logger);
         _writes = new GroupCommit<PendingWrite>("visitor writes", o.MaxBatch, o.Lanes, o.QueueLimit, WriteBatchAsync, logger);
     }
@@ -88,7 +91,7 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
     {
         BallMetrics.StorageBatchSize.Record(batch.Count, BallMetrics.OperationTag("read"));
         var keys = batch.Select(r => r.Key).Distinct(StringComparer.Ordinal).ToArray();
-        var rows = await ThroughFailoverAsync(() => ReadRowsAsync(keys));
+        var rows = await ThroughFailoverAsync("visitor reads", () => ReadRowsAsync(keys));
         foreach (var read in batch)
         {
             if (rows.TryGetValue(read.Key, out var row))
@@ -140,18 +143,10 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         // Sorted by key (ordinal, as the C collation sorts): the order every writer locks rows in,
         // so two batches never wait on each other in a cycle. Should PostgreSQL roll one back all
         // the same (a deadlock or a serialization failure), nothing of it committed and every
-        // row is version-checked: sending it again is safe, once.
+        // row is version-checked: sending it again is safe, once (DatabaseRetries.RolledBack),
+        // with a failover window of its own.
         var rows = sent.Values.ToArray();
-        Dictionary<string, int> written;
-        try
-        {
-            written = await ThroughFailoverAsync(() => WriteRowsAsync(rows));
-        }
-        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
-        {
-            BallMetrics.StorageRetries.Add(1);
-            written = await ThroughFailoverAsync(() => WriteRowsAsync(rows));
-        }
+        var written = await _rolledBack.RunAsync(_clock, "visitor writes", _ => ThroughFailoverAsync("visitor writes", () => WriteRowsAsync(rows)));
 
         foreach (var write in rows)
         {
@@ -217,34 +212,17 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/>, and again while it finds no primary, for up to
-    /// <see cref="VisitorStorageOptions.FailoverRetryWindow"/> (none with a single server).
+    /// Runs <paramref name="attempt"/>, and again while it finds no primary, for up to
+    /// <see cref="VisitorStorageOptions.FailoverRetryWindow"/> (none with a single server):
+    /// the <see cref="DatabaseRetries.Failover"/> pipeline, which names the <paramref name="operation"/> in its telemetry.
     /// </summary>
     /// <remarks>
     /// Each retry first drops the pooled connections: those to a server that was demoted or died
     /// would each fail once more before Npgsql noticed. Npgsql then connects to whichever server
     /// the connection string's <c>Target Session Attributes</c> accepts.
     /// </remarks>
-    private async Task<T> ThroughFailoverAsync<T>(Func<Task<T>> operation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var pause = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                return await operation();
-            }
-            catch (Exception ex) when (FoundNoPrimary(ex) && Stopwatch.GetElapsedTime(started) + pause < _failoverRetryWindow)
-            {
-                BallMetrics.StorageRetries.Add(1);
-                _logger.LogDebug("No primary PostgreSQL ({Reason}); trying again in {Pause} ms", ex.Message, pause.TotalMilliseconds);
-                _dataSource.Clear();
-                await Task.Delay(pause);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
-            }
-        }
-    }
+    private Task<T> ThroughFailoverAsync<T>(string operation, Func<Task<T>> attempt) =>
+        _failover.RunAsync(_clock, operation, _ => attempt());
 
     /// <summary>
     /// The operation certainly did not commit, and the reason is the primary: none reachable (a

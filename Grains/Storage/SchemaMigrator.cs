@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Polly;
+using Polly.Registry;
 
 namespace BallOrleans.Grains.Storage;
 
@@ -20,7 +22,7 @@ namespace BallOrleans.Grains.Storage;
 /// change once; a run with nothing to apply reads the two tables and takes no other lock, so a
 /// starting silo never waits for visits, nor visits for it.
 /// </summary>
-public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger)
+public sealed class SchemaMigrator
 {
     // An arbitrary constant shared by every process that migrates this database.
     private const long MigrationLockKey = 0x0BA11_5C4E3A;
@@ -43,8 +45,30 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
     /// <summary>The re-runnable scripts, in name order.</summary>
     public static IReadOnlyList<(string Name, string Sql)> Functions { get; } = SqlQueries.Embedded("Functions/");
 
-    /// <summary>How long a starting process waits for its database to take a connection.</summary>
-    private static readonly TimeSpan StartupPatience = TimeSpan.FromSeconds(30);
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ResiliencePipeline _firstConnection;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<SchemaMigrator> _logger;
+
+    /// <summary>As the container builds it: the first connection through <see cref="DatabaseRetries.FirstConnection"/>, with its telemetry.</summary>
+    public SchemaMigrator(NpgsqlDataSource dataSource, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<SchemaMigrator> logger)
+        : this(dataSource, pipelines.GetPipeline(DatabaseRetries.FirstConnection), clock, logger)
+    {
+    }
+
+    /// <summary>Made by hand (tests, tools without a container): the same retry, without Polly's telemetry.</summary>
+    public SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger)
+        : this(dataSource, new ResiliencePipelineBuilder().AddFirstConnectionRetry(logger, TimeProvider.System).Build(), TimeProvider.System, logger)
+    {
+    }
+
+    private SchemaMigrator(NpgsqlDataSource dataSource, ResiliencePipeline firstConnection, TimeProvider clock, ILogger<SchemaMigrator> logger)
+    {
+        _dataSource = dataSource;
+        _firstConnection = firstConnection;
+        _clock = clock;
+        _logger = logger;
+    }
 
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
@@ -64,7 +88,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
 
             await ExecuteAsync(connection, sql, cancellationToken);
             await ExecuteAsync(connection, "INSERT INTO ball_schema_version (version, name) VALUES ($1, $2)", cancellationToken, version, name);
-            logger.LogInformation("Applied migration {Migration}", name);
+            _logger.LogInformation("Applied migration {Migration}", name);
             migrated++;
         }
 
@@ -87,7 +111,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
         }
 
         await transaction.CommitAsync(cancellationToken);
-        logger.LogInformation(
+        _logger.LogInformation(
             "Database schema is up to date (version {Version}; {Migrated} migrations and {Replaced} scripts applied now)",
             Migrations[^1].Version, migrated, replaced);
     }
@@ -98,28 +122,11 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
             : throw new InvalidOperationException($"migration '{name}' does not start with its number (NNN_name.sql)");
 
     /// <summary>
-    /// The first connection of a starting process, tried again for up to <see cref="StartupPatience"/>:
-    /// the connect timeout is short so that visits fail fast, but a process that starts beside its
-    /// database (or on a busy machine) should wait for it rather than exit.
+    /// The first connection of a starting process, tried again for up to
+    /// <see cref="DatabaseRetries.StartupPatience"/> (<see cref="DatabaseRetries.AddFirstConnectionRetry"/> says why).
     /// </summary>
-    private async Task<NpgsqlConnection> OpenPatientlyAsync(CancellationToken cancellationToken)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        var pause = TimeSpan.FromMilliseconds(250);
-        while (true)
-        {
-            try
-            {
-                return await dataSource.OpenConnectionAsync(cancellationToken);
-            }
-            catch (NpgsqlException ex) when (ex.IsTransient && waited.Elapsed + pause < StartupPatience)
-            {
-                logger.LogWarning("Database not reachable yet ({Reason}); trying again in {Pause} ms", ex.Message, pause.TotalMilliseconds);
-                await Task.Delay(pause, cancellationToken);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-            }
-        }
-    }
+    private Task<NpgsqlConnection> OpenPatientlyAsync(CancellationToken cancellationToken) =>
+        _firstConnection.RunAsync(_clock, "first connection", token => _dataSource.OpenConnectionAsync(token).AsTask(), cancellationToken);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] parameters)
     {

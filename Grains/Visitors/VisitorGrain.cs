@@ -84,7 +84,9 @@ public sealed class VisitorGrain(
             // Someone else wrote this visitor since we read it: a duplicate activation during a
             // partition, an earlier attempt of this very visit whose answer was lost, an erasure,
             // or a repair by hand. Their write is the truth: reload, and count on top unless it
-            // already decides this visit (an erased visitor stays erased).
+            // already decides this visit (an erased visitor stays erased). Not one of the storage's
+            // retry pipelines (Storage/DatabaseRetries.cs): what goes out next is a new write, of
+            // the state read back, and perhaps none at all; not this one sent again.
             logger.LogWarning("Visitor {Visitor} changed under us ({Reason}); reloading", LogName, LogRedaction.Redact(ex.Message));
             try
             {

@@ -3,7 +3,7 @@ using OpenTelemetry.Metrics;
 
 namespace BallOrleans.Web.Operations;
 
-/// <summary>OpenTelemetry metrics (Orleans', ASP.NET Core's and ours), scraped by Prometheus at <c>/metrics</c> with the admin credential.</summary>
+/// <summary>OpenTelemetry metrics (Orleans', Polly's, ASP.NET Core's and ours), scraped by Prometheus at <c>/metrics</c> with the admin credential.</summary>
 public static class Telemetry
 {
     public const string MetricsPath = "/metrics";
@@ -15,7 +15,7 @@ public static class Telemetry
             metrics.AddMeter(BallMetrics.ExportedMeters).AddMeter(StatsMetrics.MeterName)
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddPrometheusExporter();
-            foreach (var instrument in BallMetrics.DroppedOrleansInstruments)
+            foreach (var instrument in BallMetrics.DroppedInstruments)
             {
                 metrics.AddView(instrument, MetricStreamConfiguration.Drop);
             }

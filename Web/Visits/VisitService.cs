@@ -82,6 +82,13 @@ public sealed class VisitService(
     /// need not doubt it); later ones cannot. Once an attempt may have counted (it was lost), a
     /// later refusal or failure no longer means "not counted": the outcome is unconfirmed.
     /// </summary>
+    /// <remarks>
+    /// A loop of its own, not a Polly pipeline like the storage's retries (Grains/Storage/DatabaseRetries.cs):
+    /// each attempt differs from the last (only the first may claim to be the sole one), a retry
+    /// changes what the final answer means (a later "not stored" becomes "unconfirmed"), and the
+    /// pause shrinks by the time an attempt already waited. A pipeline would carry all three in
+    /// its context and callbacks, and the loop says them more plainly.
+    /// </remarks>
     private async Task<VisitOutcome> WithRetriesAsync(Func<VisitAttempt, Task<VisitOutcome>> visit, CancellationToken aborted)
     {
         var requestId = VisitRequestId.New();
