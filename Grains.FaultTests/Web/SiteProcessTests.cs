@@ -4,6 +4,8 @@ using BallOrleans.Tests.Infrastructure;
 namespace BallOrleans.Tests.Web;
 
 /// <summary>The site as an operator starts and stops it: <c>dotnet Web.dll</c> from anywhere, then Ctrl-C.</summary>
+// A real process started twice: about 20 s.
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class SiteProcessTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     // At most 10 lines in all from `./ball run`, which adds one of its own (the private database).

@@ -15,6 +15,8 @@ namespace BallOrleans.Tests.Security;
 /// keeps its ball and comes back signed.
 /// </summary>
 [Collection(RunsAlone.Name)]
+// Two sites a test and settled table statistics: 10-30 s a test on a busy machine.
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private const string Browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";

@@ -65,6 +65,7 @@ public sealed class SeedAndExportTests(PostgresServer postgres) : IClassFixture<
     }
 
     [Fact]
+    [Trait(TestSpeed.Trait, TestSpeed.Slow)] // seeds 100,000 visitors: 5-15 s
     public async Task Csv_of_100000_visitors_streams_every_row_while_it_is_being_read()
     {
         var database = await postgres.CreateDatabaseAsync("csv");

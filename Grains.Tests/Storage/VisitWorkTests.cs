@@ -8,6 +8,8 @@ namespace BallOrleans.Tests.Storage;
 
 /// <summary>What a returning visit costs PostgreSQL in rows: every update it makes is HOT (issue 19).</summary>
 [Collection(RunsAlone.Name)]
+// Thousands of visits until the statistics show them: 5-15 s.
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class VisitWorkTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly string[] VisitTables = ["ball_grain_state", "ball_report_totals", "ball_stats_daily", "ball_visits_per_minute"];

@@ -72,6 +72,21 @@ if [[ ${projects[*]} == Grains.UnitTests ]]; then
 else
   dotnet build BallOrleans.sln -c Release -nologo -v q -clp:ErrorsOnly
 fi
+# A test over 20 s must carry the Slow trait (TestSpeed.cs), or a quick loop would wait for it:
+# read from this run's results, and counted as a failure.
+slow_failures=()
+unmarked_slow() {
+  local over marked name seconds
+  over=$(perl -ne 'while (/testName="([^"]*)"[^>]*?duration="(\d+):(\d+):([\d.]+)"/g) {
+      my ($n, $s) = ($1, $2 * 3600 + $3 * 60 + $4); $n =~ s/\(.*//s; printf "%s\t%.0f\n", $n, $s if $s > 20 }' \
+    "$results/$1"/*.trx 2>/dev/null | sort -u)
+  [[ -n $over ]] || return 0
+  marked=$(dotnet test "$1" -c Release --no-build --nologo --list-tests --filter "Speed=Slow" 2>/dev/null | sed -n 's/^    //p' | sed 's/(.*//')
+  while IFS=$'\t' read -r name seconds; do
+    grep -qxF "$name" <<<"$marked" || slow_failures+=("$name took $seconds s: over 20 s without [Trait(TestSpeed.Trait, TestSpeed.Slow)]")
+  done <<<"$over"
+}
+
 status=0
 for project in "${projects[@]}"; do
   started=$SECONDS
@@ -79,6 +94,7 @@ for project in "${projects[@]}"; do
     --results-directory "$results/$project" --logger "trx" --logger "console;verbosity=normal" \
     --blame-hang-timeout 10m ${args[@]+"${args[@]}"} || status=$?
   echo "run-tests: $project took $((SECONDS - started)) s" >&2
+  unmarked_slow "$project"
 done
 # A test process that died leaves its PostgreSQL servers behind (they stop at a normal exit): the
 # folder names the test process (ball-test-pg-PID-NAME); stop those whose process is gone.
@@ -115,6 +131,10 @@ if (( failed )); then
         $message = substr($message, 0, 300); print "failed: $name\n  $message\n" }' "$trx"
   done
 fi
+for line in ${slow_failures[@]+"${slow_failures[@]}"}; do
+  echo "failed: $line"
+  failed=$((failed + 1))
+done
 summary="$passed passed, $failed failed"
 [[ $skipped -gt 0 ]] && summary+=", $skipped skipped"
 echo "$summary"
