@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Silo;
@@ -19,12 +20,15 @@ if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is nul
 try
 {
     builder.Services.AddBallOptions(builder.Configuration);
+    // While the database is down, a failure it causes is one line, not a stack trace.
+    builder.Logging.AddDatabaseOutageLines();
     builder.UseOrleans(silo => silo.AddBallSilo(builder.Configuration, SiloListening.AnyAddress));
     builder.Services.AddBallSiloTelemetry(builder.Configuration);
     var host = builder.Build();
     // Every setting is checked before anything starts: a bad one is then one line, not a failed start.
     host.Services.GetRequiredService<IStartupValidator>().Validate();
     Console.Error.WriteLine($"ball-silo: {ClusterTransport.Describe(BallOptions.Get<ClusterTlsOptions>(builder.Configuration, ClusterTlsOptions.Section))}");
+    host.ExitAtShutdownTimeout();
     await host.RunAsync();
     return 0;
 }

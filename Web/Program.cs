@@ -1,3 +1,5 @@
+using BallOrleans.Grains.Diagnostics;
+using BallOrleans.Grains.Hosting;
 using BallOrleans.Grains.Storage;
 using BallOrleans.Web;
 using BallOrleans.Web.Admin;
@@ -15,6 +17,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 builder.WebHost.UseBallStaticFiles(builder.Environment);
+// While the database is down, a failure it causes is one line, not a stack trace.
+builder.Logging.AddDatabaseOutageLines();
 
 if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
 {
@@ -53,6 +57,7 @@ try
     admin.MapBallMetrics();
     admin.MapBallDashboard();
     app.LogStartupSummary();
+    app.ExitAtShutdownTimeout();
     await app.RunAsync();
     return 0;
 }

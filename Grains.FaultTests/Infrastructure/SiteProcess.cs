@@ -87,6 +87,13 @@ public sealed class SiteProcess : IAsyncDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>Sends SIGTERM, as Kubernetes, systemd or <c>kill</c> do.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     /// <summary>Waits for the process to end; fails with the output if it does not in time.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

@@ -42,6 +42,7 @@ public static class BallSilo
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ColorAssignment>();
         services.AddStatsStore();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MinutePruning>();
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
         services.AddVisitorErasure();

@@ -40,6 +40,8 @@ public static class ClusterMembership
             o.DefunctSiloExpiration = TimeSpan.FromHours(1);
         });
         silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection(Section));
+        // A stop with the database unreachable ends within the host's shutdown timeout.
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MembershipStopBudget>();
         return silo;
     }
 }

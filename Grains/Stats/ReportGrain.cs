@@ -7,15 +7,14 @@ namespace BallOrleans.Grains.Stats;
 /// The one aggregate of every visitor. The totals, days and visits per minute are written in the
 /// same transaction as each visit (<c>ball_stats_apply</c>, Storage/Functions/visitors.sql); this
 /// grain only reads the summed totals back, once per <see cref="StatsOptions.RefreshInterval"/>,
-/// and answers the stats view from memory. Once a minute it prunes the minutes nobody reads.
+/// and answers the stats view from memory. It is active only while someone reads the stats, so
+/// nothing that must happen regardless belongs here (the old minutes are pruned by <see cref="MinutePruning"/>).
 /// </summary>
-public sealed class ReportGrain(StatsStore store, IOptions<StatsOptions> options, TimeProvider clock, ILogger<ReportGrain> logger)
+public sealed class ReportGrain(StatsStore store, IOptions<StatsOptions> options, ILogger<ReportGrain> logger)
     : Grain, IReportGrain
 {
-    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
-
     private StatsSnapshot? _snapshot;
-    private DateTimeOffset _pruned;
+    private int _failedRefreshes;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -35,16 +34,20 @@ public sealed class ReportGrain(StatsStore store, IOptions<StatsOptions> options
         try
         {
             _snapshot = await store.LoadSnapshotAsync(cancellationToken);
-            if (clock.GetUtcNow() - _pruned >= PruneInterval)
+            if (_failedRefreshes > 0)
             {
-                await store.PruneMinutesAsync(cancellationToken);
-                _pruned = clock.GetUtcNow();
+                logger.LogInformation("Stats refresh works again, after {Failures} failed tries", _failedRefreshes);
+                _failedRefreshes = 0;
             }
         }
         catch (Exception ex)
         {
-            // The last snapshot stays in use; its AsOf tells readers how old it is.
-            logger.LogWarning("Stats refresh failed; retrying on the next tick: {Reason}", ex.Message);
+            // The last snapshot stays in use; its AsOf tells readers how old it is. One line per
+            // outage, not one per tick (two a second by default, for as long as the database is down).
+            if (_failedRefreshes++ == 0)
+            {
+                logger.LogWarning("Stats refresh failed; retrying on every tick, the last totals stay in use: {Reason}", ex.Message);
+            }
         }
     }
 }

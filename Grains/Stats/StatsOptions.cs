@@ -22,5 +22,14 @@ public sealed class StatsOptions
     [Range(0, 3_600_000)]
     public int RangeCacheMilliseconds { get; set; } = 10_000;
 
+    /// <summary>
+    /// How often each silo deletes the minutes older than the hour the stats show
+    /// (<see cref="MinutePruning"/>), whether or not anyone reads the stats.
+    /// </summary>
+    [Range(100, 3_600_000)]
+    public int PruneMilliseconds { get; set; } = 60_000;
+
     public TimeSpan RefreshInterval => TimeSpan.FromMilliseconds(RefreshMilliseconds);
+
+    public TimeSpan PruneInterval => TimeSpan.FromMilliseconds(PruneMilliseconds);
 }

@@ -15,7 +15,10 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
         WHERE minute >= $1 GROUP BY minute, color ORDER BY minute, color
         """;
 
-    /// <summary>Deletes the minutes older than the hour the snapshot shows; returns how many rows went.</summary>
+    /// <summary>
+    /// Deletes the minutes older than the hour the snapshot shows; returns how many rows went (0
+    /// also when another silo's call is pruning at that moment).
+    /// </summary>
     public async Task<long> PruneMinutesAsync(CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("SELECT ball_stats_prune_minutes()");

@@ -401,9 +401,20 @@ BEGIN
 END
 $f$;
 
--- Only the last hour of minutes is read (StatsSnapshot.MinutesShown); the report calls this.
+-- Only the last hour of minutes is read (StatsSnapshot.MinutesShown). Every silo calls this
+-- periodically (MinutePruning): one call at a time deletes, and a call made while another holds
+-- the lock returns 0 at once instead of queueing behind it on the same rows. The key is an
+-- arbitrary constant, distinct from the migrator's.
 CREATE OR REPLACE FUNCTION ball_stats_prune_minutes() RETURNS bigint
-LANGUAGE sql AS $f$
-    WITH gone AS (DELETE FROM ball_visits_per_minute WHERE minute < now() - interval '61 minutes' RETURNING 1)
-    SELECT count(*) FROM gone
+LANGUAGE plpgsql AS $f$
+DECLARE
+    gone bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(196022083) THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM ball_visits_per_minute WHERE minute < now() - interval '61 minutes';
+    GET DIAGNOSTICS gone = ROW_COUNT;
+    RETURN gone;
+END
 $f$;
