@@ -11,8 +11,7 @@ namespace BallOrleans.Tests.Stats;
 /// The visits per minute older than the hour the stats show are deleted by the silos themselves:
 /// nobody needs to read the stats (the report grain is never activated here) or scrape the metrics.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class MinutePruningTests(PostgresServer postgres)
+public sealed class MinutePruningTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private const string OldMinutes = "SELECT count(*) FROM ball_visits_per_minute WHERE minute < now() - interval '61 minutes'";
     private const string RecentMinutes = "SELECT count(*) FROM ball_visits_per_minute WHERE minute >= now() - interval '61 minutes'";

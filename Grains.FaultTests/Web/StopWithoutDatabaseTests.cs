@@ -12,7 +12,8 @@ namespace BallOrleans.Tests.Web;
 /// </summary>
 /// <remarks>In the shared collection only so that it never runs beside the other process tests on two cores.
 /// It takes 11–16 s with its own PostgreSQL, under the 20 s of a slow test.</remarks>
-[Collection(PostgresCollection.Name)]
+// A site process started, its database stopped, then SIGTERM: 10-20 s.
+[Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class StopWithoutDatabaseTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int ShutdownTimeoutSeconds = 10;
