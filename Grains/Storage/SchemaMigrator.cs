@@ -54,7 +54,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
         await ExecuteAsync(connection, BookkeepingSql, cancellationToken);
 
         var applied = await ReadAsync(connection, "SELECT version::text, name FROM ball_schema_version", cancellationToken);
-        var migrated = 0;
+        var migrated = new List<string>();
         foreach (var (version, name, sql) in Migrations)
         {
             if (applied.ContainsKey(version.ToString(System.Globalization.CultureInfo.InvariantCulture)))
@@ -64,8 +64,9 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
 
             await ExecuteAsync(connection, sql, cancellationToken);
             await ExecuteAsync(connection, "INSERT INTO ball_schema_version (version, name) VALUES ($1, $2)", cancellationToken, version, name);
-            logger.LogInformation("Applied migration {Migration}", name);
-            migrated++;
+            // Debug: a fresh database applies every migration, and the summary below names them in one line.
+            logger.LogDebug("Applied migration {Migration}", name);
+            migrated.Add(name);
         }
 
         var hashes = await ReadAsync(connection, "SELECT name, sha256 FROM ball_schema_script", cancellationToken);
@@ -73,7 +74,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
         foreach (var (name, sql) in Functions)
         {
             var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
-            if (migrated == 0 && hashes.GetValueOrDefault(name) == hash)
+            if (migrated.Count == 0 && hashes.GetValueOrDefault(name) == hash)
             {
                 continue;
             }
@@ -88,8 +89,8 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
 
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation(
-            "Database schema is up to date (version {Version}; {Migrated} migrations and {Replaced} scripts applied now)",
-            Migrations[^1].Version, migrated, replaced);
+            "Database schema is up to date (version {Version}); applied now: migrations {Migrations}, {Replaced} scripts",
+            Migrations[^1].Version, migrated.Count == 0 ? "none" : string.Join(", ", migrated), replaced);
     }
 
     private static int VersionOf(string name) =>
