@@ -41,10 +41,15 @@ public static class BallMetrics
     public static readonly Counter<long> NewVisitorsLimited =
         Meter.CreateCounter<long>("ball.visitors.limited", unit: "{visitor}", description: "New visitors shown a ball but not stored (rate limit)");
 
-    /// <summary>Operations carried by one batch of the grouped visitor storage, tagged <c>operation</c> (read or write).</summary>
+    /// <summary>
+    /// Batches of the grouped visitor storage sent again: a write batch PostgreSQL rolled back (a
+    /// deadlock or a serialization failure), and each new try of a read or write batch that found
+    /// no primary during a failover (<c>Storage:FailoverRetryWindow</c>).
+    /// </summary>
     public static readonly Counter<long> StorageRetries =
-        Meter.CreateCounter<long>("ball.storage.retries", unit: "{batch}", description: "Visitor write batches sent again after PostgreSQL rolled them back (deadlock, serialization failure)");
+        Meter.CreateCounter<long>("ball.storage.retries", unit: "{batch}", description: "Visitor storage batches sent again: after a deadlock or serialization failure, or while no primary took writes (failover)");
 
+    /// <summary>Operations carried by one batch of the grouped visitor storage, tagged <c>operation</c> (read or write).</summary>
     public static readonly Histogram<int> StorageBatchSize =
         Meter.CreateHistogram<int>("ball.storage.batch.size", unit: "{operation}", description: "Visitor reads or writes per storage batch");
 
