@@ -1,9 +1,11 @@
 using BallOrleans.Web.Stats;
+using MathNet.Numerics;
 
 namespace BallOrleans.Tests.Stats;
 
 public sealed class SampleRatioMismatchTests
 {
+    // The library's erfc, held to the accuracy the chi-square p-values were written against.
     [Theory]
     [InlineData(0.0, 1.0)]
     [InlineData(0.5, 0.4795001221869535)]
@@ -14,7 +16,7 @@ public sealed class SampleRatioMismatchTests
     [InlineData(5.0, 1.5374597944280351e-12)]
     [InlineData(-1.0, 1.842700792949715)]
     public void Erfc_matches_reference_values(double x, double expected) =>
-        Assert.Equal(expected, SampleRatioMismatch.Erfc(x), expected * 1e-10);
+        Assert.Equal(expected, SpecialFunctions.Erfc(x), expected * 1e-10);
 
     [Fact]
     public void An_even_split_has_p_of_one()

@@ -1,4 +1,5 @@
 using BallOrleans.Web.Stats;
+using MathNet.Numerics;
 using Xunit.Abstractions;
 
 namespace BallOrleans.Tests.Stats;
@@ -98,6 +99,7 @@ public sealed class SequentialSampleRatioTests(ITestOutputHelper output)
         Assert.True(double.IsFinite(wrong.LogBayesFactor) && wrong.PValue < 1e-100);
     }
 
+    // The library's log-gamma, held to the accuracy the Bayes factor at millions of visitors needs.
     [Theory]
     [InlineData(0.5, 0.57236494292470008)]
     [InlineData(1.0, 0.0)]
@@ -105,7 +107,7 @@ public sealed class SequentialSampleRatioTests(ITestOutputHelper output)
     [InlineData(10.5, 13.940625219403763)]
     [InlineData(1_000_000.0, 12815504.569147611)]
     public void LogGamma_matches_reference_values(double x, double expected) =>
-        Assert.Equal(expected, SequentialSampleRatio.LogGamma(x), Math.Max(1e-13, Math.Abs(expected) * 1e-14));
+        Assert.Equal(expected, SpecialFunctions.GammaLn(x), Math.Max(1e-13, Math.Abs(expected) * 1e-14));
 
     [Fact]
     public void No_visitors_or_no_weight_is_never_flagged_and_one_look_at_an_even_split_favours_the_null()

@@ -47,6 +47,7 @@ public static class BallSilo
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
         services.AddVisitorErasure();
         services.AddHostedService<SiloDeathWatch>();
+        services.AddWatchdogStartLogger();
         silo.AddVisitorStorage(configuration);
         return silo;
     }

@@ -78,7 +78,7 @@ public sealed class SchemaMigrator
         await ExecuteAsync(connection, BookkeepingSql, cancellationToken);
 
         var applied = await ReadAsync(connection, "SELECT version::text, name FROM ball_schema_version", cancellationToken);
-        var migrated = 0;
+        var migrated = new List<string>();
         foreach (var (version, name, sql) in Migrations)
         {
             if (applied.ContainsKey(version.ToString(System.Globalization.CultureInfo.InvariantCulture)))
@@ -88,8 +88,9 @@ public sealed class SchemaMigrator
 
             await ExecuteAsync(connection, sql, cancellationToken);
             await ExecuteAsync(connection, "INSERT INTO ball_schema_version (version, name) VALUES ($1, $2)", cancellationToken, version, name);
-            _logger.LogInformation("Applied migration {Migration}", name);
-            migrated++;
+            // Debug: a fresh database applies every migration, and the summary below names them in one line.
+            _logger.LogDebug("Applied migration {Migration}", name);
+            migrated.Add(name);
         }
 
         var hashes = await ReadAsync(connection, "SELECT name, sha256 FROM ball_schema_script", cancellationToken);
@@ -97,7 +98,7 @@ public sealed class SchemaMigrator
         foreach (var (name, sql) in Functions)
         {
             var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
-            if (migrated == 0 && hashes.GetValueOrDefault(name) == hash)
+            if (migrated.Count == 0 && hashes.GetValueOrDefault(name) == hash)
             {
                 continue;
             }
@@ -112,8 +113,8 @@ public sealed class SchemaMigrator
 
         await transaction.CommitAsync(cancellationToken);
         _logger.LogInformation(
-            "Database schema is up to date (version {Version}; {Migrated} migrations and {Replaced} scripts applied now)",
-            Migrations[^1].Version, migrated, replaced);
+            "Database schema is up to date (version {Version}); applied now: migrations {Migrations}, {Replaced} scripts",
+            Migrations[^1].Version, migrated.Count == 0 ? "none" : string.Join(", ", migrated), replaced);
     }
 
     private static int VersionOf(string name) =>

@@ -27,8 +27,8 @@ public sealed class VisitorStorageOptions
     /// Batches in flight at once, each on its own connection (grouped mode). Two, not more: a
     /// batch costs PostgreSQL a fixed part (the statement, the commit and its WAL flush) besides
     /// its rows, so fewer, fuller batches cost less per visit; two keep both of a small server's
-    /// cores busy (measured on 2 cores, warm returning load: 1.33x the baseline with 2 lanes,
-    /// about 1.0x with 4).
+    /// cores busy (two lanes against four, measured on 2 cores: docs/performance.md, "Visits
+    /// beside the baseline").
     /// </summary>
     [Range(1, 64)]
     public int Lanes { get; set; } = 2;

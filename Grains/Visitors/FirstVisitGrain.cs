@@ -10,8 +10,9 @@ namespace BallOrleans.Grains.Visitors;
 
 /// <summary>
 /// Writes a new visitor's first visit straight to the visitors' storage, in the row their
-/// <see cref="VisitorGrain"/> will read on the second visit. One per silo, reentrant: its first
-/// visits join the storage's batches like any write.
+/// <see cref="VisitorGrain"/> will read on the second visit. A stateless worker with one
+/// activation per key and silo, reentrant; callers spread first visits over
+/// <see cref="IFirstVisitGrain.Spread"/> keys. Its first visits join the storage's batches like any write.
 /// </summary>
 /// <remarks>
 /// Why not activate the visitor's grain: most visitors come once, and an activation (placement,

@@ -1,3 +1,5 @@
+using MathNet.Numerics;
+
 namespace BallOrleans.Web.Stats;
 
 /// <summary>
@@ -45,49 +47,11 @@ public static class SampleRatioMismatch
     }
 
     /// <summary>P(X ≥ x) for a chi-square variable with one degree of freedom: erfc(√(x/2)).</summary>
-    public static double ChiSquareOneDofSurvival(double x) => x <= 0 ? 1 : Erfc(Math.Sqrt(x / 2));
-
-    /// <summary>The complementary error function, to about 1e-13 relative error.</summary>
     /// <remarks>
-    /// .NET has no erfc. Below 2 it is 1 − erf from erf's Maclaurin series
-    /// (2/√π Σ (−1)ⁿ x²ⁿ⁺¹ / (n! (2n+1))), whose cancellation costs at most e^(x²) ≈ 55 in
-    /// relative terms there. From 2 on it is Laplace's continued fraction
-    /// erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up,
-    /// which converges fast for large x and has no cancellation.
+    /// Through erfc rather than 1 − CDF: the p-values that matter here are tiny, and a
+    /// subtraction from 1 would round them to 0.
     /// </remarks>
-    public static double Erfc(double x)
-    {
-        if (x < 0)
-        {
-            return 2 - Erfc(-x);
-        }
-
-        if (x < 2)
-        {
-            double sum = 0, term = x;
-            for (var n = 0; n < 100; n++)
-            {
-                var add = term / (2 * n + 1);
-                sum += add;
-                if (Math.Abs(add) < 1e-17 * Math.Abs(sum))
-                {
-                    break;
-                }
-
-                term *= -x * x / (n + 1);
-            }
-
-            return 1 - 2 / Math.Sqrt(Math.PI) * sum;
-        }
-
-        double fraction = x;
-        for (var k = 80; k >= 1; k--)
-        {
-            fraction = x + k / 2.0 / fraction;
-        }
-
-        return Math.Exp(-x * x) / Math.Sqrt(Math.PI) / fraction;
-    }
+    public static double ChiSquareOneDofSurvival(double x) => x <= 0 ? 1 : SpecialFunctions.Erfc(Math.Sqrt(x / 2));
 
     private static double Square(double value) => value * value;
 }

@@ -1,3 +1,5 @@
+using MathNet.Numerics;
+
 namespace BallOrleans.Web.Stats;
 
 /// <summary>The result of the anytime-valid split check: the log Bayes factor, its p-value, and whether it is flagged.</summary>
@@ -58,34 +60,9 @@ public static class SequentialSampleRatio
         var alphaA = concentration * shareA;
         var alphaB = concentration * shareB;
         var n = a + b;
-        return LogGamma(concentration) - LogGamma(concentration + n)
-            + LogGamma(alphaA + a) - LogGamma(alphaA) - a * Math.Log(shareA)
-            + LogGamma(alphaB + b) - LogGamma(alphaB) - b * Math.Log(shareB);
-    }
-
-    /// <summary>ln Γ(x) for x &gt; 0, to about 1e-15 relative error.</summary>
-    /// <remarks>
-    /// .NET has none. Stirling's series with six correction terms (Bernoulli numbers B₂…B₁₂), whose
-    /// first omitted term (1/(156 x¹³)) is below 1e-15 from x = 10 on; smaller x is raised past 10 first by
-    /// Γ(x) = Γ(x+k)/(x(x+1)…(x+k−1)).
-    /// </remarks>
-    public static double LogGamma(double x)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(x);
-        var product = 1.0;
-        while (x < 10)
-        {
-            product *= x;
-            x += 1;
-        }
-
-        var shift = Math.Log(product);
-
-        var inverse = 1 / x;
-        var inverseSquare = inverse * inverse;
-        var series = inverse * (1.0 / 12 - inverseSquare * (1.0 / 360 - inverseSquare * (1.0 / 1260 - inverseSquare
-            * (1.0 / 1680 - inverseSquare * (1.0 / 1188 - inverseSquare * 691.0 / 360360)))));
-        return (x - 0.5) * Math.Log(x) - x + 0.5 * Math.Log(2 * Math.PI) + series - shift;
+        return SpecialFunctions.GammaLn(concentration) - SpecialFunctions.GammaLn(concentration + n)
+            + SpecialFunctions.GammaLn(alphaA + a) - SpecialFunctions.GammaLn(alphaA) - a * Math.Log(shareA)
+            + SpecialFunctions.GammaLn(alphaB + b) - SpecialFunctions.GammaLn(alphaB) - b * Math.Log(shareB);
     }
 }
 

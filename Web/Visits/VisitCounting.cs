@@ -9,8 +9,6 @@ namespace BallOrleans.Web.Visits;
 /// </summary>
 public sealed class VisitCounting(BotDetector bots, IBotTally tally)
 {
-    public bool Counts(HttpRequest request) => NotCountedReason(request) is null;
-
     /// <summary>Why the request sees the page without counting (null: it counts), for the exposure waterfall.</summary>
     public ExposureReason? NotCountedReason(HttpRequest request)
     {

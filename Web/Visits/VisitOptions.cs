@@ -9,7 +9,9 @@ public sealed class VisitOptions
 
     /// <summary>
     /// How long a visit may be retried while the cluster is failing over (a silo died and is not
-    /// yet declared dead). Storage failures are never retried: they answer 503 at once.
+    /// yet declared dead). A visit is not sent again for a storage failure: it answers 503 (the
+    /// grouped storage may have tried again first, through a database failover, for up to
+    /// <c>Storage:FailoverRetryWindow</c>).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RetryDeadline { get; set; } = TimeSpan.FromSeconds(10);

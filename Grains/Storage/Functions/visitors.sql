@@ -8,7 +8,7 @@
 -- sorted, the probes follow the input), then totals, days and minutes, each in key order.
 
 -- The pseudonymous id of a visitor: the first 16 bytes of HMAC-SHA256(key, visitor id), as
--- Grains/Stats/VisitorPseudonym.cs computes it. Written without FROM so the planner inlines it.
+-- Grains/Privacy/VisitorPseudonymKey.cs computes it. Written without FROM so the planner inlines it.
 CREATE OR REPLACE FUNCTION ball_visitor_pid(inner_pad bytea, outer_pad bytea, visitor_id text) RETURNS bytea
 LANGUAGE sql STABLE PARALLEL SAFE AS $f$
     SELECT substr(sha256(outer_pad || sha256(inner_pad || convert_to(visitor_id, 'UTF8'))), 1, 16)
