@@ -94,6 +94,78 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
         await transaction.RollbackAsync();
     }
 
+    [Fact]
+    public async Task Migrators_racing_under_a_repeatable_read_default_apply_each_migration_once()
+    {
+        var database = await postgres.CreateDatabaseAsync("repeatable");
+        var name = new NpgsqlConnectionStringBuilder(database).Database;
+        await ExecuteAsync(postgres.AdminConnectionString, $"ALTER DATABASE \"{name}\" SET default_transaction_isolation = 'repeatable read'");
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => MigrateAsync(database)));
+
+        Assert.Equal(
+            (long)SchemaMigrator.Migrations.Count,
+            await ScalarAsync(database, "SELECT count(*) FROM ball_schema_version WHERE sha256 IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task An_applied_migration_that_differs_from_the_builds_stops_the_start_saying_which()
+    {
+        var database = await postgres.CreateDatabaseAsync("edited");
+        await MigrateAsync(database);
+        await ExecuteAsync(database, "UPDATE ball_schema_version SET sha256 = repeat('0', 64) WHERE version = 3");
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => MigrateAsync(database));
+
+        Assert.Contains(SchemaMigrator.Migrations[2].Name, refused.Message);
+        Assert.Contains("new numbered migration", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_database_migrated_before_hashes_were_kept_takes_this_builds_hashes()
+    {
+        var database = await postgres.CreateDatabaseAsync("unhashed");
+        await MigrateAsync(database);
+        await ExecuteAsync(database, "UPDATE ball_schema_version SET sha256 = NULL");
+
+        await MigrateAsync(database);
+
+        Assert.Equal(0L, await ScalarAsync(database, "SELECT count(*) FROM ball_schema_version WHERE sha256 IS NULL"));
+        await MigrateAsync(database); // and the next start checks them
+    }
+
+    [Fact]
+    public async Task A_build_older_than_the_databases_functions_installs_nothing()
+    {
+        var database = await postgres.CreateDatabaseAsync("newer");
+        await MigrateAsync(database);
+        // As a newer release would leave it: a function of its own text, and its release number.
+        await ExecuteAsync(database, "CREATE OR REPLACE FUNCTION ball_day(t timestamptz) RETURNS date LANGUAGE sql IMMUTABLE AS $f$ SELECT DATE '2000-01-01' $f$");
+        await ExecuteAsync(database, "DELETE FROM ball_schema_script");
+        await ExecuteAsync(database, $"UPDATE ball_schema_release SET functions = {SchemaMigrator.FunctionsRelease + 1}");
+
+        await MigrateAsync(database);
+
+        Assert.Equal("2000-01-01", await QueryAsync(database, "SELECT ball_day(now())::text"));
+        Assert.Equal(0L, await ScalarAsync(database, "SELECT count(*) FROM ball_schema_script"));
+
+        // The control: at the build's own release, the same database gets this build's functions back.
+        await ExecuteAsync(database, $"UPDATE ball_schema_release SET functions = {SchemaMigrator.FunctionsRelease}");
+        await MigrateAsync(database);
+        Assert.NotEqual("2000-01-01", await QueryAsync(database, "SELECT ball_day(now())::text"));
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql) => await QueryAsync(connectionString, sql);
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql) => Convert.ToInt64(await QueryAsync(connectionString, sql));
+
+    private static async Task<object?> QueryAsync(string connectionString, string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand(sql);
+        return await command.ExecuteScalarAsync();
+    }
+
     private static async Task MigrateAsync(string connectionString)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);

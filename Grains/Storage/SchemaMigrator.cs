@@ -17,7 +17,11 @@ namespace BallOrleans.Grains.Storage;
 /// or after a migration.</item>
 /// </list>
 /// Written here rather than taken from a migration library (DbUp, Evolve): neither restores from
-/// the package mirror this project builds from, and the whole job is two tables and a loop.
+/// the package mirror this project builds from, and the whole job is three tables and a loop.
+/// Upgrades and rollbacks: each applied migration's text is checked against this build's (an edited
+/// released migration stops the start with a clear error), and the function scripts carry a
+/// release number (<see cref="FunctionsRelease"/>): a build older than what the database holds
+/// installs nothing, so a rollback or a rolling deploy never puts old functions back over new ones.
 /// The run holds a transaction-scoped advisory lock, so silos starting together apply each
 /// change once; a run with nothing to apply reads the two tables and takes no other lock, so a
 /// starting silo never waits for visits, nor visits for it.
@@ -27,15 +31,27 @@ public sealed class SchemaMigrator
     // An arbitrary constant shared by every process that migrates this database.
     private const long MigrationLockKey = 0x0BA11_5C4E3A;
 
+    /// <summary>
+    /// The release of <c>Storage/Functions/*.sql</c> this build carries: one more whenever their text
+    /// changes (a unit test pins the scripts' hash beside this number, so a change cannot ship
+    /// without it). The database keeps the highest release installed, and a build with a lower one
+    /// leaves the functions alone.
+    /// </summary>
+    public const int FunctionsRelease = 1;
+
     private const string BookkeepingSql = """
         CREATE TABLE IF NOT EXISTS ball_schema_version (
             version    integer     PRIMARY KEY,
             name       text        NOT NULL,
             applied_on timestamptz NOT NULL DEFAULT now());
+        ALTER TABLE ball_schema_version ADD COLUMN IF NOT EXISTS sha256 text;
         CREATE TABLE IF NOT EXISTS ball_schema_script (
             name       text        PRIMARY KEY,
             sha256     text        NOT NULL,
             applied_on timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE IF NOT EXISTS ball_schema_release (
+            one        boolean     PRIMARY KEY DEFAULT true CHECK (one),
+            functions  integer     NOT NULL);
         """;
 
     /// <summary>The table migrations, in order.</summary>
@@ -73,31 +89,59 @@ public sealed class SchemaMigrator
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenPatientlyAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // READ COMMITTED whatever the database's default: under REPEATABLE READ the snapshot would be
+        // taken before the advisory lock is granted, and a second migrator would not see what the
+        // first applied while it waited. (Npgsql already begins READ COMMITTED when no level is
+        // given; said here so that no later change of driver or default can undo it.)
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
         await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", cancellationToken, MigrationLockKey);
         await ExecuteAsync(connection, BookkeepingSql, cancellationToken);
 
-        var applied = await ReadAsync(connection, "SELECT version::text, name FROM ball_schema_version", cancellationToken);
+        var applied = await ReadAsync(connection, "SELECT version::text, coalesce(sha256, '') FROM ball_schema_version", cancellationToken);
         var migrated = new List<string>();
         foreach (var (version, name, sql) in Migrations)
         {
-            if (applied.ContainsKey(version.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            var hash = Sha256(sql);
+            if (applied.TryGetValue(version.ToString(System.Globalization.CultureInfo.InvariantCulture), out var appliedHash))
             {
+                if (appliedHash.Length == 0)
+                {
+                    // Applied before hashes were kept: this build's text is taken as what was applied.
+                    await ExecuteAsync(connection, "UPDATE ball_schema_version SET sha256 = $2 WHERE version = $1", cancellationToken, version, hash);
+                }
+                else if (appliedHash != hash)
+                {
+                    throw new InvalidOperationException(
+                        $"migration {name} as applied to this database differs from this build's (sha256 {appliedHash[..12]}… there, {hash[..12]}… here): " +
+                        "a released migration was edited; restore it and put the change in a new numbered migration");
+                }
+
                 continue;
             }
 
             await ExecuteAsync(connection, sql, cancellationToken);
-            await ExecuteAsync(connection, "INSERT INTO ball_schema_version (version, name) VALUES ($1, $2)", cancellationToken, version, name);
+            await ExecuteAsync(connection, "INSERT INTO ball_schema_version (version, name, sha256) VALUES ($1, $2, $3)", cancellationToken, version, name, hash);
             // Debug: a fresh database applies every migration, and the summary below names them in one line.
             _logger.LogDebug("Applied migration {Migration}", name);
             migrated.Add(name);
+        }
+
+        var installed = await ReadAsync(connection, "SELECT 'release', functions::text FROM ball_schema_release", cancellationToken);
+        var installedRelease = installed.TryGetValue("release", out var release) ? int.Parse(release, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        if (installedRelease > FunctionsRelease)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            _logger.LogWarning(
+                "Database functions are release {Installed}, newer than this build's {Release}: left as they are (this build serves with them or its visits fail; it installs nothing)",
+                installedRelease, FunctionsRelease);
+            return;
         }
 
         var hashes = await ReadAsync(connection, "SELECT name, sha256 FROM ball_schema_script", cancellationToken);
         var replaced = 0;
         foreach (var (name, sql) in Functions)
         {
-            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+            var hash = Sha256(sql);
             if (migrated.Count == 0 && hashes.GetValueOrDefault(name) == hash)
             {
                 continue;
@@ -111,11 +155,22 @@ public sealed class SchemaMigrator
             replaced++;
         }
 
+        await ExecuteAsync(connection, """
+            INSERT INTO ball_schema_release (one, functions) VALUES (true, $1)
+            ON CONFLICT (one) DO UPDATE SET functions = excluded.functions
+            """, cancellationToken, FunctionsRelease);
         await transaction.CommitAsync(cancellationToken);
         _logger.LogInformation(
             "Database schema is up to date (version {Version}); applied now: migrations {Migrations}, {Replaced} scripts",
             Migrations[^1].Version, migrated.Count == 0 ? "none" : string.Join(", ", migrated), replaced);
     }
+
+    /// <summary>The function scripts' hash as a whole (name and hash of each, in order): what <see cref="FunctionsRelease"/> numbers.</summary>
+    public static string FunctionsHash => Sha256(string.Join("\n", Functions.Select(f => $"{f.Name} {Sha256(f.Sql)}")));
+
+    /// <summary>A script's hash, line endings aside (a checkout may turn LF into CRLF).</summary>
+    public static string Sha256(string sql) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql.ReplaceLineEndings("\n"))));
 
     private static int VersionOf(string name) =>
         int.TryParse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture, out var version)
