@@ -28,7 +28,7 @@ try
     // Every setting is checked before anything starts: a bad one is then one line, not a failed start.
     host.Services.GetRequiredService<IStartupValidator>().Validate();
     Console.Error.WriteLine($"ball-silo: {ClusterTransport.Describe(BallOptions.Get<ClusterTlsOptions>(builder.Configuration, ClusterTlsOptions.Section))}");
-    host.ExitAtShutdownTimeout();
+    host.ExitAtShutdownTimeout(typeof(Program).Assembly);
     await host.RunAsync();
     return 0;
 }

@@ -57,7 +57,7 @@ try
     admin.MapBallMetrics();
     admin.MapBallDashboard();
     app.LogStartupSummary();
-    app.ExitAtShutdownTimeout();
+    app.ExitAtShutdownTimeout(typeof(Program).Assembly);
     await app.RunAsync();
     return 0;
 }

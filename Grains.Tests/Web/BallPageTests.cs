@@ -5,8 +5,7 @@ using BallOrleans.Tests.Infrastructure;
 
 namespace BallOrleans.Tests.Web;
 
-// Alone: a thousand requests at once for one visitor, beside other classes' load on two cores,
-// ran past the storage's 5 s command timeout and were answered "unknown".
+// Alone: a thousand requests at once for one visitor queue behind each other on one grain.
 [Collection(RunsAlone.Name)]
 public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime, IClassFixture<PostgresServer>
 {
@@ -18,9 +17,13 @@ public sealed class BallPageTests(PostgresServer postgres) : IAsyncLifetime, ICl
         // One visitor's visits queue behind each other: the last of a thousand at once waits a
         // second or two, longer than an attempt may (Visits:AttemptTimeout, 1 s, which is there to
         // escape a frozen silo); past it they are answered "unknown" rather than risk a double
-        // count. These tests are about counting, so their attempts wait long enough.
-        _app = new BallWebApp(
-            await postgres.CreateDatabaseAsync("ballpage"), settings: new Dictionary<string, string?> { ["Visits:AttemptTimeout"] = "00:00:30" });
+        // count. These tests are about counting, so their attempts (and the grain calls under them,
+        // Orleans:CallTimeout, 3 s) wait long enough.
+        _app = new BallWebApp(await postgres.CreateDatabaseAsync("ballpage"), settings: new Dictionary<string, string?>
+        {
+            ["Visits:AttemptTimeout"] = "00:00:30",
+            ["Orleans:CallTimeout"] = "00:00:30",
+        });
         _client = _app.CreateCookielessClient();
     }
 

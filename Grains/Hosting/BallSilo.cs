@@ -90,14 +90,12 @@ public static class BallSilo
                 [$"Orleans:AdvertisedAddress must be an IP address, not '{cluster.AdvertisedAddress}'"]);
         }
 
-        silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: listen == SiloListening.AnyAddress);
-        // Mutual TLS wherever the ports can be reached from another machine. A co-host on loopback
-        // stays plain unless it is given certificates: its only peers are this machine's users.
-        if (listen == SiloListening.AnyAddress || !IPAddress.IsLoopback(advertised)
-            || !string.IsNullOrWhiteSpace(BallOptions.Get<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section).CertificatePath))
-        {
-            silo.UseClusterTls(configuration);
-        }
+        // A co-host opens no gateway (port 0: Orleans' way to say none): its web tier calls grains
+        // in process, and a gateway would only let another local process in as a client.
+        var cohost = listen == SiloListening.AdvertisedAddressOnly;
+        silo.ConfigureEndpoints(advertised, cluster.SiloPort, cohost ? 0 : cluster.GatewayPort, listenOnAnyHostAddress: !cohost);
+        // Mutual TLS on every listener: a co-host without certificate files gets an in-memory CA.
+        silo.UseClusterTls(configuration, cohost);
 
         var connectionString = PostgresConnection.Resolve(configuration);
         silo.UseAdoNetClustering(o =>

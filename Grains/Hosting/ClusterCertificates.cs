@@ -163,6 +163,35 @@ public sealed class ClusterCertificates
         }
     }
 
+    /// <summary>
+    /// A CA and a silo certificate made in memory for this process alone, the CA's key dropped once
+    /// it has signed: the co-hosted silo's transport. Nothing else can hold a certificate of this
+    /// CA, so no other process (another user of the machine, a container on the host's network)
+    /// completes a handshake with it, and there is no key file to guard, rotate or leak. A co-host
+    /// has no silo peers to share a CA with; a real cluster uses files (<see cref="Load"/>).
+    /// </summary>
+    public static ClusterCertificates Ephemeral()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=ball co-host CA (in memory)", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var caWithKey = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
+        var ca = X509CertificateLoader.LoadCertificate(caWithKey.RawData); // the public part only
+
+        using var siloKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var siloRequest = new CertificateRequest("CN=ball co-hosted silo", siloKey, HashAlgorithmName.SHA256);
+        siloRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        siloRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuthentication, ClientAuthentication], false));
+        using var signed = siloRequest.Create(caWithKey, now.AddMinutes(-5), now.AddYears(10), RandomNumberGenerator.GetBytes(16));
+        using var withKey = signed.CopyWithPrivateKey(siloKey);
+        // Through PKCS#12 so that the key outlives this method's ECDsa object (and SslStream on
+        // Linux takes it as it takes any loaded certificate).
+        var local = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        return new ClusterCertificates(local, [ca]);
+    }
+
     private static OptionsValidationException Invalid(string failure) =>
         new(ClusterTlsOptions.Section, typeof(ClusterTlsOptions), [failure]);
 }

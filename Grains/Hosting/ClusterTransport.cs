@@ -5,8 +5,9 @@ using Orleans.Configuration;
 namespace BallOrleans.Grains.Hosting;
 
 /// <summary>
-/// Mutual TLS on every cluster connection that can leave the machine (Microsoft.Orleans.Connections.Security):
-/// silo to silo, and client to gateway. Required unless <c>Orleans:Tls:Insecure</c> says otherwise.
+/// Mutual TLS on every cluster connection (Microsoft.Orleans.Connections.Security): silo to silo,
+/// and client to gateway, a co-host's loopback port included. Required unless
+/// <c>Orleans:Tls:Insecure</c> says otherwise.
 /// </summary>
 public static class ClusterTransport
 {
@@ -14,7 +15,7 @@ public static class ClusterTransport
     /// A silo's three kinds of connection: its silo port takes silos only, its gateway any member
     /// (the web tier's client certificate), and it calls other silos as a silo.
     /// </summary>
-    public static ISiloBuilder UseClusterTls(this ISiloBuilder silo, IConfiguration configuration)
+    public static ISiloBuilder UseClusterTls(this ISiloBuilder silo, IConfiguration configuration, bool cohost = false)
     {
         var options = BallOptions.Get<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section);
         if (options.Insecure)
@@ -22,7 +23,10 @@ public static class ClusterTransport
             return silo;
         }
 
-        var certificates = ClusterCertificates.Load(options, ClusterCertificates.Role.Silo);
+        // A co-host given no certificate files gets a CA of its own, in memory (see Ephemeral).
+        var certificates = cohost && string.IsNullOrWhiteSpace(options.CertificatePath)
+            ? ClusterCertificates.Ephemeral()
+            : ClusterCertificates.Load(options, ClusterCertificates.Role.Silo);
         return silo.Configure<SiloConnectionOptions>(o =>
         {
             o.ConfigureSiloInboundConnection(c => c.UseServerTls(certificates.Expecting(ClusterCertificates.Role.Silo)));

@@ -17,8 +17,9 @@ namespace BallOrleans.Grains.Hosting;
 /// (Orleans retrying membership writes under deadlines of its own) is kept short by
 /// <see cref="MembershipStopBudget"/>; this bounds the cases not known yet.
 /// <para>
-/// Armed by the entry points only (Web and Silo <c>Program.cs</c>, after the host is built):
-/// a site or silo hosted inside a test process must never end that process.
+/// Armed by the entry points only (Web and Silo <c>Program.cs</c>, after the host is built), and
+/// only when they are the process's own entry point: a site or silo hosted inside a test process
+/// must never end that process.
 /// </para>
 /// </remarks>
 public static class ShutdownDeadline
@@ -26,8 +27,18 @@ public static class ShutdownDeadline
     /// <summary>The exit code of a stop that the deadline cut short (a stop that ends by itself exits 0).</summary>
     public const int CutShortExitCode = 1;
 
-    public static void ExitAtShutdownTimeout(this IHost host)
+    /// <param name="host">The process's host.</param>
+    /// <param name="program">The assembly of the calling entry point: unless it is the process's
+    /// entry assembly, nothing is armed. A test's <c>WebApplicationFactory</c> runs the site's
+    /// <c>Program</c> inside the test process (whose entry assembly is the test host's), and a
+    /// slow stop there must fail a test, not end the whole run.</param>
+    public static void ExitAtShutdownTimeout(this IHost host, System.Reflection.Assembly program)
     {
+        if (System.Reflection.Assembly.GetEntryAssembly() != program)
+        {
+            return;
+        }
+
         var services = host.Services;
         var timeout = services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
         // Taken now: by the time the deadline passes, the container may be half disposed.

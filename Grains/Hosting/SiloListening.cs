@@ -4,10 +4,11 @@ namespace BallOrleans.Grains.Hosting;
 public enum SiloListening
 {
     /// <summary>
-    /// Only <c>Orleans:AdvertisedAddress</c> (127.0.0.1 by default). The web co-host: its silo
-    /// talks to no other machine, so nobody else on the network, or in a neighbouring container
-    /// sharing the host's network, may reach the cluster transport. On loopback it runs without
-    /// TLS unless given certificates (<see cref="ClusterTransport"/>).
+    /// Only <c>Orleans:AdvertisedAddress</c> (127.0.0.1 by default), and no gateway. The web
+    /// co-host: its silo talks to no other machine, so nobody else on the network, or in a
+    /// neighbouring container sharing the host's network, may reach the cluster transport; and its
+    /// silo port speaks mutual TLS with a CA made in memory (<see cref="ClusterCertificates.Ephemeral"/>),
+    /// so no other process of the machine completes a handshake either.
     /// </summary>
     AdvertisedAddressOnly,
 

@@ -33,8 +33,14 @@ public static class StartupSummary
             }
             else
             {
-                logger.LogInformation("Co-hosted silo of cluster {ClusterId} on silo port {SiloPort}, gateway {GatewayPort}; database {Host}:{Port}/{Database}",
-                    cluster.ClusterId, cluster.SiloPort, cluster.GatewayPort, database.Host, database.Port, database.Database);
+                logger.LogInformation("Co-hosted silo of cluster {ClusterId} on silo port {SiloPort} ({Transport}, no gateway); database {Host}:{Port}/{Database}",
+                    cluster.ClusterId, cluster.SiloPort,
+                    tls.Insecure ? "PLAIN TEXT" : string.IsNullOrWhiteSpace(tls.CertificatePath) ? "mutual TLS, CA in memory" : "mutual TLS",
+                    database.Host, database.Port, database.Database);
+                if (tls.Insecure)
+                {
+                    logger.LogWarning("{Transport}", ClusterTransport.Describe(tls));
+                }
             }
 
             if (admin.HasPassword)
