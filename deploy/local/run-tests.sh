@@ -73,7 +73,7 @@ else
   dotnet build BallOrleans.sln -c Release -nologo -v q -clp:ErrorsOnly
 fi
 # A test over 20 s must carry the Slow trait (TestSpeed.cs), or a quick loop would wait for it:
-# read from this run's results, and counted as a failure.
+# read from this run's results, and counted as a failure (as is a test run that ended abnormally).
 slow_failures=()
 unmarked_slow() {
   local over marked name seconds
@@ -90,9 +90,16 @@ unmarked_slow() {
 status=0
 for project in "${projects[@]}"; do
   started=$SECONDS
+  code=0
   dotnet test "$project" -c Release --no-build --nologo \
     --results-directory "$results/$project" --logger "trx" --logger "console;verbosity=normal" \
-    --blame-hang-timeout 10m ${args[@]+"${args[@]}"} || status=$?
+    --blame-hang-timeout 10m ${args[@]+"${args[@]}"} || code=$?
+  if (( code )); then
+    status=$code
+    # A test host that died counts only the tests it finished: without a failed one among them,
+    # the summary would read as a pass.
+    grep -qs 'outcome="Failed"' "$results/$project"/*.trx || slow_failures+=("$project: the test run ended abnormally (exit $code) before every test had run")
+  fi
   echo "run-tests: $project took $((SECONDS - started)) s" >&2
   unmarked_slow "$project"
 done
