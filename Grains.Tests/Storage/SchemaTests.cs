@@ -155,6 +155,47 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
         Assert.NotEqual("2000-01-01", await QueryAsync(database, "SELECT ball_day(now())::text"));
     }
 
+    [Fact]
+    public async Task A_migration_that_needs_a_table_visits_hold_gives_way_to_them_and_is_applied_once_they_let_go()
+    {
+        var database = await postgres.CreateDatabaseAsync("giveway");
+        await MigrateAsync(database);
+        await ExecuteAsync(database,
+            "INSERT INTO ball_grain_state (service_id, state_name, grain_key, key_n0, key_n1, payload, version) VALUES ('s', 'other', 'a', 0, 0, NULL, 1), ('s', 'other', 'b', 0, 0, NULL, 1)");
+        await using var dataSource = NpgsqlDataSource.Create(database);
+
+        // A long visit transaction holds ROW EXCLUSIVE on the table (and row a).
+        await using var longVisit = await dataSource.OpenConnectionAsync();
+        await using var open = await longVisit.BeginTransactionAsync();
+        await using (var update = new NpgsqlCommand("UPDATE ball_grain_state SET version = version + 1 WHERE grain_key = 'a'", longVisit, open))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        // A release's migration that needs ACCESS EXCLUSIVE on the visitor table.
+        await using var migrating = NpgsqlDataSource.Create(database);
+        var migrator = new SchemaMigrator(migrating, NullLogger<SchemaMigrator>.Instance)
+            .WithExtraMigrations((999, "999_test_column.sql", "ALTER TABLE ball_grain_state ADD COLUMN test_extra integer"));
+        var migration = migrator.MigrateAsync();
+        await Task.Delay(SchemaMigrator.LockTimeout / 2); // its ALTER is queued on the lock by now
+
+        // Other visits go on: a queued ALTER would hold them all behind it until the long visit ends.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        await using (var other = dataSource.CreateCommand("UPDATE ball_grain_state SET version = version + 1 WHERE grain_key = 'b'"))
+        {
+            other.CommandTimeout = 10;
+            await other.ExecuteNonQueryAsync();
+        }
+
+        Assert.True(waited.Elapsed < SchemaMigrator.LockTimeout * 2.5, $"a visit waited {waited.Elapsed.TotalMilliseconds:F0} ms behind the migration");
+        Assert.False(migration.IsCompleted, "the migration cannot have taken its lock while the long visit holds the table");
+
+        await open.CommitAsync();
+        await migration.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1L, await ScalarAsync(database, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ball_grain_state' AND column_name = 'test_extra'"));
+        Assert.Equal(1L, await ScalarAsync(database, "SELECT count(*) FROM ball_schema_version WHERE version = 999"));
+    }
+
     private static async Task ExecuteAsync(string connectionString, string sql) => await QueryAsync(connectionString, sql);
 
     private static async Task<long> ScalarAsync(string connectionString, string sql) => Convert.ToInt64(await QueryAsync(connectionString, sql));

@@ -148,6 +148,24 @@ public static class DatabaseRetries
             return ValueTask.CompletedTask;
         });
 
+    /// <summary>How long a migration may keep trying to take a lock that tables in use hold (<see cref="AddMigrationLockRetry"/>).</summary>
+    public static readonly TimeSpan MigrationLockPatience = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// A migration run that gave up a lock after <c>lock_timeout</c> (SQLSTATE 55P03: a visit held
+    /// the table) is rolled back whole and run again: a queued ACCESS EXCLUSIVE request would make
+    /// every later visit of that table wait behind it, so the migrator waits in the open, between
+    /// tries, instead of in the lock queue.
+    /// </summary>
+    internal static ResiliencePipelineBuilder AddMigrationLockRetry(this ResiliencePipelineBuilder builder, ILogger logger, TimeProvider clock) =>
+        builder.AddRetryWithin(MigrationLockPatience, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5),
+            static ex => ex is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable }, clock, args =>
+            {
+                logger.LogWarning("A migration gave way to visits holding its table ({Reason}); trying again in {Pause} ms",
+                    args.Outcome.Exception?.Message, args.RetryDelay.TotalMilliseconds);
+                return ValueTask.CompletedTask;
+            });
+
     /// <summary>
     /// Retries what <paramref name="retries"/> accepts, pausing <paramref name="firstPause"/>,
     /// then twice as long each time up to <paramref name="longestPause"/>, while the retry would

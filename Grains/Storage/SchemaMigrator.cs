@@ -61,8 +61,13 @@ public sealed class SchemaMigrator
     /// <summary>The re-runnable scripts, in name order.</summary>
     public static IReadOnlyList<(string Name, string Sql)> Functions { get; } = SqlQueries.Embedded("Functions/");
 
+    /// <summary>How long one statement of a migration waits for a table lock before the run gives way and tries again.</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(1);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly ResiliencePipeline _firstConnection;
+    private readonly ResiliencePipeline _lockRetry;
+    private IReadOnlyList<(int Version, string Name, string Sql)> _migrations = Migrations;
     private readonly TimeProvider _clock;
     private readonly ILogger<SchemaMigrator> _logger;
 
@@ -82,11 +87,26 @@ public sealed class SchemaMigrator
     {
         _dataSource = dataSource;
         _firstConnection = firstConnection;
+        _lockRetry = new ResiliencePipelineBuilder().AddMigrationLockRetry(logger, clock).Build();
         _clock = clock;
         _logger = logger;
     }
 
-    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    /// <summary>The same migrator with more migrations after this build's: for tests of how a migration meets live tables.</summary>
+    internal SchemaMigrator WithExtraMigrations(params (int Version, string Name, string Sql)[] extra)
+    {
+        _migrations = [.. Migrations, .. extra];
+        return this;
+    }
+
+    public Task MigrateAsync(CancellationToken cancellationToken = default) =>
+        _lockRetry.RunAsync(_clock, "migration", async token =>
+        {
+            await MigrateOnceAsync(token);
+            return true;
+        }, cancellationToken);
+
+    private async Task MigrateOnceAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenPatientlyAsync(cancellationToken);
         // READ COMMITTED whatever the database's default: under REPEATABLE READ the snapshot would be
@@ -95,11 +115,15 @@ public sealed class SchemaMigrator
         // given; said here so that no later change of driver or default can undo it.)
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
         await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", cancellationToken, MigrationLockKey);
+        // Set after the advisory lock, which other migrators may hold for as long as they need: a
+        // table lock that visits hold is given up after LockTimeout and the run tried again (see
+        // DatabaseRetries.AddMigrationLockRetry), so visits never queue behind a waiting migration.
+        await ExecuteAsync(connection, $"SET LOCAL lock_timeout = '{(int)LockTimeout.TotalMilliseconds}ms'", cancellationToken);
         await ExecuteAsync(connection, BookkeepingSql, cancellationToken);
 
         var applied = await ReadAsync(connection, "SELECT version::text, coalesce(sha256, '') FROM ball_schema_version", cancellationToken);
         var migrated = new List<string>();
-        foreach (var (version, name, sql) in Migrations)
+        foreach (var (version, name, sql) in _migrations)
         {
             var hash = Sha256(sql);
             if (applied.TryGetValue(version.ToString(System.Globalization.CultureInfo.InvariantCulture), out var appliedHash))
@@ -162,7 +186,7 @@ public sealed class SchemaMigrator
         await transaction.CommitAsync(cancellationToken);
         _logger.LogInformation(
             "Database schema is up to date (version {Version}); applied now: migrations {Migrations}, {Replaced} scripts",
-            Migrations[^1].Version, migrated.Count == 0 ? "none" : string.Join(", ", migrated), replaced);
+            _migrations[^1].Version, migrated.Count == 0 ? "none" : string.Join(", ", migrated), replaced);
     }
 
     /// <summary>The function scripts' hash as a whole (name and hash of each, in order): what <see cref="FunctionsRelease"/> numbers.</summary>
