@@ -178,9 +178,9 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
         var visits = run.History.Visits.ToList();
         // The site's own figure: the first visit begun after the fault that was counted (every
         // counted visit committed on a primary that a standby confirmed).
-        var firstCounted = visits.Where(v => v.Start >= faultAt && v.Outcome == VisitOutcome.Counted)
+        var firstCounted = visits.Where(v => v.Start >= faultAt && v.Outcome == VisitorSaw.Counted)
             .Select(v => v.End - faultAt).DefaultIfEmpty(TimeSpan.MaxValue).Min();
-        var refused = visits.Where(v => v.Outcome is VisitOutcome.NotCounted or VisitOutcome.Unknown).ToList();
+        var refused = visits.Where(v => v.Outcome is VisitorSaw.NotCounted or VisitorSaw.Unknown).ToList();
         var lastRefused = refused.Select(v => v.End - faultAt).DefaultIfEmpty(TimeSpan.Zero).Max();
         var slowestRefused = refused.Select(v => v.Took).DefaultIfEmpty(TimeSpan.Zero).Max();
         var late = outcome.Writable is { } at
@@ -207,13 +207,13 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
             var (from, until) = outcome.Unconfirmable ?? throw new InvalidOperationException("the scenario named no window");
             // Begun once both standbys were gone and counted before one was back: none may be.
             var begun = visits.Where(v => v.Start >= faultAt + from + Margin && v.Start <= faultAt + until).ToList();
-            var counted = begun.Count(v => v.Outcome == VisitOutcome.Counted && v.End <= faultAt + until);
+            var counted = begun.Count(v => v.Outcome == VisitorSaw.Counted && v.End <= faultAt + until);
             // Held, not served: visits answered "unknown" while no standby was there.
-            var held = visits.Count(v => v.Outcome == VisitOutcome.Unknown && v.End > faultAt + from && v.End <= faultAt + until);
+            var held = visits.Count(v => v.Outcome == VisitorSaw.Unknown && v.End > faultAt + from && v.End <= faultAt + until);
             output.WriteLine($"while no standby could confirm: {held} visits answered unknown, {begun.Count} begun, {counted} of them counted before a standby was back");
             Assert.True(held > 0, "no visit was held while no standby could confirm");
             Assert.True(counted == 0, $"{counted} visits were counted while no standby could confirm their commit");
-            Assert.True(outcome.Writable is { } again && visits.Any(v => v.Start >= faultAt + again && v.Outcome == VisitOutcome.Counted),
+            Assert.True(outcome.Writable is { } again && visits.Any(v => v.Start >= faultAt + again && v.Outcome == VisitorSaw.Counted),
                 "visits were not counted again once a standby was back");
         }
         else

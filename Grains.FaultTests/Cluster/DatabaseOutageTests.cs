@@ -58,7 +58,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
 
         var visits = load.History.Visits.ToList();
         var during = visits.Where(v => v.Start >= stoppedAt && v.Start < restartedAt).ToList();
-        var firstSuccessAfter = visits.Where(v => v.Start >= restartedAt && v.Outcome == VisitOutcome.Counted)
+        var firstSuccessAfter = visits.Where(v => v.Start >= restartedAt && v.Outcome == VisitorSaw.Counted)
             .Select(v => v.End - restartedAt).DefaultIfEmpty(TimeSpan.MaxValue).Min();
         var unavailable = visits.Where(v => v.Status == 503).Select(v => v.Took).Order().ToList();
         var slowest503 = unavailable.DefaultIfEmpty().Max();
@@ -78,7 +78,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains(HttpStatusCode.ServiceUnavailable, readiness);
         Assert.True(firstSuccessAfter < TimeSpan.FromSeconds(30), "no visit was stored after the database came back");
         // Storage refused those visits, a known outcome: the page and the header say "not counted".
-        Assert.True(during.Count(v => v.Outcome == VisitOutcome.NotCounted) > 10, "the outage's 503s did not say the visits were not counted");
+        Assert.True(during.Count(v => v.Outcome == VisitorSaw.NotCounted) > 10, "the outage's 503s did not say the visits were not counted");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal(VisitEndpoints.NotCounted, refused.Headers.GetValues(VisitEndpoints.OutcomeHeader).Single());
         Assert.Contains("This visit was not counted", refusedPage);

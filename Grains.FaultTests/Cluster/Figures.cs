@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 namespace BallOrleans.Tests.Cluster;
 
 /// <summary>
-/// The numbers a failure test prints: visits, errors by kind (<see cref="VisitOutcome"/>), and
+/// The numbers a failure test prints: visits, errors by kind (<see cref="VisitorSaw"/>), and
 /// how long visitors waited.
 /// </summary>
 public sealed record Figures(int Visits, int NotCounted, int Unknown, int Failures, TimeSpan Slowest, TimeSpan Recovery)
@@ -25,9 +25,9 @@ public sealed record Figures(int Visits, int NotCounted, int Unknown, int Failur
             .Max();
         return new Figures(
             visits.Count,
-            visits.Count(v => v.Outcome == VisitOutcome.NotCounted),
-            visits.Count(v => v.Outcome == VisitOutcome.Unknown),
-            visits.Count(v => v.Outcome is VisitOutcome.Failed or VisitOutcome.NoAnswer),
+            visits.Count(v => v.Outcome == VisitorSaw.NotCounted),
+            visits.Count(v => v.Outcome == VisitorSaw.Unknown),
+            visits.Count(v => v.Outcome is VisitorSaw.Failed or VisitorSaw.NoAnswer),
             visits.Select(v => v.Took).DefaultIfEmpty().Max(),
             slowEnds);
     }

@@ -58,7 +58,7 @@ public static class HistoryChecker
         foreach (var visits in byVisitor)
         {
             var id = visits.Key;
-            var counted = visits.Where(v => v.Outcome == VisitOutcome.Counted).ToList();
+            var counted = visits.Where(v => v.Outcome == VisitorSaw.Counted).ToList();
             var stored = after.GetValueOrDefault(id);
             var highest = counted.Select(v => v.Count).DefaultIfEmpty(0).Max();
             acknowledgedStored.Expect(stored >= highest, $"{id} was shown {highest}, {stored} stored");

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 
 namespace BallOrleans.Tests.Cluster;
 
-/// <summary>What a visitor was told about one visit.</summary>
-public enum VisitOutcome
+/// <summary>What a visitor was told about one visit, as the load saw it (not the grain's <c>BallOrleans.Grains.Visitors.VisitOutcome</c>).</summary>
+public enum VisitorSaw
 {
     /// <summary>200 with a count: the visit is stored.</summary>
     Counted,
@@ -26,15 +26,15 @@ public enum VisitOutcome
 /// and ended (since the load began), the HTTP status (0: none), what the site said, and the count
 /// shown (0 unless counted).
 /// </summary>
-public sealed record Visit(string? Visitor, bool Newcomer, TimeSpan Start, TimeSpan End, int Status, VisitOutcome Outcome, long Count)
+public sealed record Visit(string? Visitor, bool Newcomer, TimeSpan Start, TimeSpan End, int Status, VisitorSaw Outcome, long Count)
 {
     public TimeSpan Took => End - Start;
 
     /// <summary>The site did not say "counted"; some of these may still have been.</summary>
-    public bool IsError => Outcome != VisitOutcome.Counted;
+    public bool IsError => Outcome != VisitorSaw.Counted;
 
     /// <summary>May have added a view: everything but a definite "not counted".</summary>
-    public bool MayHaveCounted => Outcome != VisitOutcome.NotCounted;
+    public bool MayHaveCounted => Outcome != VisitorSaw.NotCounted;
 }
 
 /// <summary>Every visit of a load, in the order they ended; safe to add to from many workers.</summary>

@@ -79,7 +79,7 @@ public sealed partial class VisitLoad : IAsyncDisposable
             {
                 // A newcomer reloads once: their first visit is stored without their grain, the
                 // second activates it, so new activations keep being placed as the load runs.
-                if (await VisitAsync(null) is { Visitor: { } newcomer, Outcome: VisitOutcome.Counted })
+                if (await VisitAsync(null) is { Visitor: { } newcomer, Outcome: VisitorSaw.Counted })
                 {
                     await VisitAsync(newcomer);
                 }
@@ -109,7 +109,7 @@ public sealed partial class VisitLoad : IAsyncDisposable
     {
         var start = _clock.Elapsed;
         var status = 0;
-        var outcome = VisitOutcome.NoAnswer;
+        var outcome = VisitorSaw.NoAnswer;
         var visitor = id;
         long count = 0;
         try
@@ -125,10 +125,10 @@ public sealed partial class VisitLoad : IAsyncDisposable
             (outcome, count) = response.StatusCode switch
             {
                 HttpStatusCode.OK => ViewsShown(await response.Content.ReadAsStringAsync()) is var views and > 0
-                    ? (VisitOutcome.Counted, views)
-                    : (VisitOutcome.NotCounted, 0),
+                    ? (VisitorSaw.Counted, views)
+                    : (VisitorSaw.NotCounted, 0),
                 HttpStatusCode.ServiceUnavailable => (OutcomeSaid(response), 0),
-                _ => (VisitOutcome.Failed, 0),
+                _ => (VisitorSaw.Failed, 0),
             };
             // A newcomer learns their id from the cookie; a returning visitor keeps theirs even if
             // the site minted a new one (the checker then sees their count fall).
@@ -153,14 +153,14 @@ public sealed partial class VisitLoad : IAsyncDisposable
         return visit;
     }
 
-    private static VisitOutcome OutcomeSaid(HttpResponseMessage response) =>
+    private static VisitorSaw OutcomeSaid(HttpResponseMessage response) =>
         response.Headers.TryGetValues(VisitEndpoints.OutcomeHeader, out var values) ? values.FirstOrDefault() switch
         {
-            VisitEndpoints.NotCounted => VisitOutcome.NotCounted,
-            VisitEndpoints.Unknown => VisitOutcome.Unknown,
-            _ => VisitOutcome.Failed,
+            VisitEndpoints.NotCounted => VisitorSaw.NotCounted,
+            VisitEndpoints.Unknown => VisitorSaw.Unknown,
+            _ => VisitorSaw.Failed,
         }
-        : VisitOutcome.Failed;
+        : VisitorSaw.Failed;
 
     private static string? VisitorCookie(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Set-Cookie", out var cookies)
