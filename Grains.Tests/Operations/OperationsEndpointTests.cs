@@ -7,6 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BallOrleans.Tests.Operations;
 
 /// <summary>The operator's endpoints on a real co-hosted site: health, metrics and the dashboard (behind the admin credential).</summary>
+// Alone: the metrics read here come from process-wide meters, which other classes' visits would move.
+[Collection(RunsAlone.Name)]
 public sealed class OperationsEndpointTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private async Task<BallWebApp> SiteAsync() => new(await postgres.CreateDatabaseAsync("operations"));

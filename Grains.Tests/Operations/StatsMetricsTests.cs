@@ -8,6 +8,8 @@ using Xunit.Abstractions;
 namespace BallOrleans.Tests.Operations;
 
 /// <summary>The stats' Prometheus metrics on a real co-hosted site: split checks, waterfall stages and lag, as the alert rules read them.</summary>
+// Alone: the metrics read here come from process-wide meters, which other classes' visits would move.
+[Collection(RunsAlone.Name)]
 public sealed class StatsMetricsTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
     [Fact]

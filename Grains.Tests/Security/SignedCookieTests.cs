@@ -40,7 +40,7 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
         var (victim, _) = await NewVisitorAsync(app.CreateCookielessClient());
         var prober = app.ClientFrom(Prober);
         using var cost = new VisitorGrainCost();
-        var before = await VisitorGrainCost.SettledTableUseAsync(database);
+        var before = await VisitorGrainCost.SettledTableUseAsync(database, app);
         var activationsBefore = cost.ActivationsCreated;
         var visitorsBefore = await VisitorGrainCost.VisitorActivationsAsync(grains);
 
@@ -59,7 +59,7 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
             Assert.Null(Pages.NewVisitorId(response));
         });
 
-        var after = await VisitorGrainCost.SettledTableUseAsync(database);
+        var after = await VisitorGrainCost.SettledTableUseAsync(database, app);
         Assert.Equal(0, cost.ActivationsCreated - activationsBefore);
         Assert.Equal(visitorsBefore, await VisitorGrainCost.VisitorActivationsAsync(grains));
         Assert.Equal(before, after);
@@ -160,7 +160,7 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
         var prober = app.ClientFrom(Prober);
         using var cost = new VisitorGrainCost();
         var visitorsBefore = await VisitorGrainCost.VisitorActivationsAsync(grains);
-        var tableBefore = await VisitorGrainCost.SettledTableUseAsync(database);
+        var tableBefore = await VisitorGrainCost.SettledTableUseAsync(database, app);
         var activationsBefore = cost.ActivationsCreated;
         var started = DateTime.UtcNow;
         for (var i = 0; i < 200; i++)
@@ -170,7 +170,7 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
         }
 
         var seconds = (DateTime.UtcNow - started).TotalSeconds;
-        var tableAfter = await VisitorGrainCost.SettledTableUseAsync(database);
+        var tableAfter = await VisitorGrainCost.SettledTableUseAsync(database, app);
         Assert.Equal(0, cost.ActivationsCreated - activationsBefore);
         Assert.Equal(visitorsBefore, await VisitorGrainCost.VisitorActivationsAsync(grains));
         Assert.InRange(tableAfter.Reads - tableBefore.Reads, 1, 5 + (int)Math.Ceiling(seconds));

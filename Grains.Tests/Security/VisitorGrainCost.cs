@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace BallOrleans.Tests.Security;
 
@@ -47,11 +49,13 @@ internal sealed class VisitorGrainCost : IDisposable
     /// Scans and index probes of <c>ball_grain_state</c> and rows inserted into it, once every
     /// backend has reported what it did until now.
     /// </summary>
-    public static async Task<(long Reads, long Inserts)> SettledTableUseAsync(string database) =>
-        (await DatabaseStatistics.SettledAsync(database,
-            "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'ball_grain_state'"),
-         await DatabaseStatistics.SettledAsync(database,
-            "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'ball_grain_state'"));
+    public static async Task<(long Reads, long Inserts)> SettledTableUseAsync(string database, BallWebApp site)
+    {
+        var pool = site.Services.GetRequiredService<NpgsqlDataSource>();
+        return (await DatabaseStatistics.SettledAsync(database,
+                    "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'ball_grain_state'", pool),
+                await DatabaseStatistics.SettledAsync(database, "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'ball_grain_state'", pool));
+    }
 
     public void Dispose() => _listener.Dispose();
 }

@@ -1,3 +1,4 @@
+using Npgsql;
 using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
@@ -63,9 +64,9 @@ public sealed class LockOrderTests(PostgresServer postgres) : IClassFixture<Post
             {
                 var (id, known) = Pick(random, out var slot);
                 var attempt = new VisitAttempt(Guid.CreateVersion7());
-                var outcome = known
-                    ? await cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(attempt)
-                    : await cluster.Client.GetGrain<IFirstVisitGrain>(worker % IFirstVisitGrain.Spread).VisitAsync(id, null, attempt);
+                var outcome = await AsTheWebTierAsync(() => known
+                    ? cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(attempt)
+                    : cluster.Client.GetGrain<IFirstVisitGrain>(worker % IFirstVisitGrain.Spread).VisitAsync(id, null, attempt));
                 Interlocked.Increment(ref visits);
                 if (outcome is VisitOutcome.NotStored)
                 {
@@ -143,8 +144,27 @@ public sealed class LockOrderTests(PostgresServer postgres) : IClassFixture<Post
 
         Assert.True(visits > 5000 && erasures > 100 && rebuilds > 5, $"too little happened: {visits} visits, {erasures} erasures, {rebuilds} rebuilds");
         Assert.Equal(0, notStored);
-        Assert.Equal(deadlocksBefore, await DatabaseStatistics.SettledAsync(database, DeadlocksQuery));
+        Assert.Equal(deadlocksBefore, await DatabaseStatistics.SettledAsync(database, DeadlocksQuery,
+            [.. cluster.Silos.Select(silo => silo.ServiceProvider.GetRequiredService<NpgsqlDataSource>())]));
         await StatsBooks.AssertBalancedAsync(database);
+    }
+
+    // A visit that meets its grain deactivating after a forget-me can be rejected by the runtime
+    // ("forwarding failed ... after DeactivateOnIdle"); the web tier sends the same attempt again
+    // (VisitService, ClusterFaults), and so does this test, or it would test the runtime's timing.
+    private static async Task<VisitOutcome> AsTheWebTierAsync(Func<Task<VisitOutcome>> visit)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await visit();
+            }
+            catch (Exception ex) when (attempt < 5 && BallOrleans.Web.Visits.ClusterFaults.IsTransient(ex))
+            {
+                await Task.Delay(50);
+            }
+        }
     }
 
     private const string DeadlocksQuery = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()";
