@@ -18,13 +18,18 @@ namespace BallOrleans.Tests.Storage;
 /// A commit that waits for a synchronous standby which never confirms, on a private PostgreSQL
 /// whose <c>synchronous_standby_names</c> names a standby that does not exist (the state of a
 /// primary whose standbys are all lost). Npgsql cancels the command at its timeout; PostgreSQL then
-/// keeps the commit on the primary alone and answers success with a warning. The storage must call
-/// that "unknown", and so must an erasure.
+/// keeps the commit on the primary alone and answers success with a warning. Both storage modes
+/// must call that "unknown", and so must an erasure.
 /// </summary>
-[Collection(RunsAlone.Name)]
-public sealed class SynchronousCommitTests : IAsyncLifetime
+public abstract class SynchronousCommitTests(string storage) : IAsyncLifetime
 {
-    private readonly PostgresServer _postgres = PostgresServer.Private("syncwait");
+    [Collection(RunsAlone.Name)]
+    public sealed class Grouped() : SynchronousCommitTests(VisitorStorageOptions.Grouped);
+
+    [Collection(RunsAlone.Name)]
+    public sealed class AdoNet() : SynchronousCommitTests(VisitorStorageOptions.AdoNet);
+
+    private readonly PostgresServer _postgres = PostgresServer.Private($"syncwait-{storage}");
 
     public Task InitializeAsync() => _postgres.InitializeAsync();
 
@@ -50,6 +55,26 @@ public sealed class SynchronousCommitTests : IAsyncLifetime
         // What makes "unknown" the only honest answer: the primary kept the write.
         Assert.Equal(2, await StoredVisitors.ScalarAsync(database,
             $"SELECT red_views FROM ball_grain_state WHERE grain_key = '{id.Key}' AND state_name = 'visitor'"));
+    }
+
+    [Fact]
+    public async Task A_visit_whose_wait_for_the_standby_was_cancelled_is_unconfirmed_until_a_retry_commits_it_again()
+    {
+        var (database, cluster) = await StartAsync("syncvisit");
+        await using var _ = cluster;
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        await cluster.Client.FirstVisitAsync(id);
+        var request = VisitRequestId.New();
+
+        await SetStandbyAsync("'no_standby_of_this_name'");
+        var cancelled = await visitor.VisitAsync(request);
+        await SetStandbyAsync("''");
+        var retried = await visitor.VisitAsync(request);
+
+        Assert.IsType<VisitOutcome.Unconfirmed>(cancelled);
+        Assert.Equal(2, retried.CountedView().Views);
+        Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
     }
 
     [Fact]
@@ -81,7 +106,7 @@ public sealed class SynchronousCommitTests : IAsyncLifetime
     {
         // A second's command timeout: Npgsql cancels the wait for the standby after it.
         var database = new NpgsqlConnectionStringBuilder(await _postgres.CreateDatabaseAsync(purpose)) { CommandTimeout = 1 }.ConnectionString;
-        return (database, await TestClusters.StartAsync(database));
+        return (database, await TestClusters.StartAsync(database, storage: storage));
     }
 
     private async Task SetStandbyAsync(string names)
