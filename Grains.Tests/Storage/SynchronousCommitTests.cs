@@ -1,10 +1,15 @@
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Storage;
+using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Tests.Privacy;
 using BallOrleans.Tests.Stats;
+using BallOrleans.Tests.Visitors;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Storage;
+using Orleans.TestingHost;
 using static BallOrleans.Tests.Storage.StoredRows;
 
 namespace BallOrleans.Tests.Storage;
@@ -13,12 +18,18 @@ namespace BallOrleans.Tests.Storage;
 /// A commit that waits for a synchronous standby which never confirms, on a private PostgreSQL
 /// whose <c>synchronous_standby_names</c> names a standby that does not exist (the state of a
 /// primary whose standbys are all lost). Npgsql cancels the command at its timeout; PostgreSQL then
-/// keeps the commit on the primary alone and answers success with a warning.
+/// keeps the commit on the primary alone and answers success with a warning. Both storage modes
+/// must call that "unknown", and so must an erasure.
 /// </summary>
-[Collection(RunsAlone.Name)]
-public sealed class SynchronousCommitTests : IAsyncLifetime
+public abstract class SynchronousCommitTests(string storage) : IAsyncLifetime
 {
-    private readonly PostgresServer _postgres = PostgresServer.Private("syncwait");
+    [Collection(RunsAlone.Name)]
+    public sealed class Grouped() : SynchronousCommitTests(VisitorStorageOptions.Grouped);
+
+    [Collection(RunsAlone.Name)]
+    public sealed class AdoNet() : SynchronousCommitTests(VisitorStorageOptions.AdoNet);
+
+    private readonly PostgresServer _postgres = PostgresServer.Private($"syncwait-{storage}");
 
     public Task InitializeAsync() => _postgres.InitializeAsync();
 
@@ -27,8 +38,8 @@ public sealed class SynchronousCommitTests : IAsyncLifetime
     [Fact]
     public async Task A_write_whose_wait_for_the_standby_was_cancelled_is_unknown_not_stored()
     {
-        var database = new NpgsqlConnectionStringBuilder(await _postgres.CreateDatabaseAsync("syncwait")) { CommandTimeout = 1 }.ConnectionString;
-        await using var cluster = await TestClusters.StartAsync(database);
+        var (database, cluster) = await StartAsync("syncwrite");
+        await using var _ = cluster;
         var storage = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Visitors);
         var id = NewGrainId();
         var state = NewState(1);
@@ -44,6 +55,58 @@ public sealed class SynchronousCommitTests : IAsyncLifetime
         // What makes "unknown" the only honest answer: the primary kept the write.
         Assert.Equal(2, await StoredVisitors.ScalarAsync(database,
             $"SELECT red_views FROM ball_grain_state WHERE grain_key = '{id.Key}' AND state_name = 'visitor'"));
+    }
+
+    [Fact]
+    public async Task A_visit_whose_wait_for_the_standby_was_cancelled_is_unconfirmed_until_a_retry_commits_it_again()
+    {
+        var (database, cluster) = await StartAsync("syncvisit");
+        await using var _ = cluster;
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        await cluster.Client.FirstVisitAsync(id);
+        var request = VisitRequestId.New();
+
+        await SetStandbyAsync("'no_standby_of_this_name'");
+        var cancelled = await visitor.VisitAsync(request);
+        await SetStandbyAsync("''");
+        var retried = await visitor.VisitAsync(request);
+
+        Assert.IsType<VisitOutcome.Unconfirmed>(cancelled);
+        Assert.Equal(2, retried.CountedView().Views);
+        Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
+    }
+
+    [Fact]
+    public async Task An_erasure_whose_wait_for_the_standby_was_cancelled_is_unconfirmed_until_one_commits_on_the_standby()
+    {
+        var (database, cluster) = await StartAsync("syncerase");
+        await using var _ = cluster;
+        var id = VisitorId.NewId();
+        var visitor = cluster.Client.GetGrain<IVisitorGrain>(id);
+        await cluster.Client.FirstVisitAsync(id);
+
+        await SetStandbyAsync("'no_standby_of_this_name'");
+        var cancelled = await visitor.ForgetAsync(ErasureReason.Forget);
+        var goneOnThePrimary = await VisitorGrainTests.StoredViewsAsync(database, id) is null;
+        // Nothing is left to delete, and still no standby has the erasure: not "forgotten" yet.
+        var again = await visitor.ForgetAsync(ErasureReason.Forget);
+        await SetStandbyAsync("''");
+        var confirmed = await visitor.ForgetAsync(ErasureReason.Forget);
+
+        Assert.Equal(ErasureOutcome.Unconfirmed, cancelled);
+        Assert.True(goneOnThePrimary, "the primary keeps a commit whose wait was cancelled");
+        Assert.Equal(ErasureOutcome.Unconfirmed, again);
+        Assert.Equal(ErasureOutcome.NothingToErase, confirmed);
+        await StatsBooks.AssertNoTraceAsync(database, id);
+        await StatsBooks.AssertBalancedAsync(database);
+    }
+
+    private async Task<(string Database, InProcessTestCluster Cluster)> StartAsync(string purpose)
+    {
+        // A second's command timeout: Npgsql cancels the wait for the standby after it.
+        var database = new NpgsqlConnectionStringBuilder(await _postgres.CreateDatabaseAsync(purpose)) { CommandTimeout = 1 }.ConnectionString;
+        return (database, await TestClusters.StartAsync(database, storage: storage));
     }
 
     private async Task SetStandbyAsync(string names)

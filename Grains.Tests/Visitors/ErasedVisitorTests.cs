@@ -33,7 +33,7 @@ public abstract class ErasedVisitorTests(PostgresServer postgres, string storage
         var attempt = VisitRequestId.New();
         var elsewhere = rest.Client.GetGrain<IVisitorGrain>(id);
         Assert.Equal(3, (await elsewhere.CountAsync(attempt)).Views);
-        Assert.True(await elsewhere.ForgetAsync(ErasureReason.Forget));
+        Assert.Equal(ErasureOutcome.Erased, await elsewhere.ForgetAsync(ErasureReason.Forget));
 
         // The frozen silo wakes and serves the old attempt, then a new visit with the old cookie.
         var woken = await stale.VisitAsync(attempt);

@@ -110,6 +110,42 @@ public sealed class DatabaseRetriesTests
     }
 
     [Fact]
+    public async Task An_erasure_whose_outcome_is_unknown_is_sent_again_until_an_answer_comes_within_its_patience()
+    {
+        using var retries = new Retries(multiHost: false);
+        var unknown = new CommitOutcomeUnknownException(new NpgsqlException("Exception while reading from stream", new TimeoutException()));
+        var attempts = 0;
+
+        var erased = await retries.DriveAsync(retries.UnknownErasure.RunAsync(retries.Clock, retries.Operation, _ =>
+            ++attempts < 3 ? Task.FromException<int>(unknown) : Task.FromResult(5)));
+
+        Assert.Equal(5, erased);
+        Assert.Equal(3, attempts);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), retries.Clock.Elapsed);
+        Assert.Equal(2, retries.PollyRetries);
+        Assert.InRange(retries.StorageRetries("unknown-erasure"), 2, int.MaxValue);
+    }
+
+    [Fact]
+    public async Task An_erasure_that_stays_unknown_is_given_up_after_its_patience_and_an_answer_is_never_sent_again()
+    {
+        using var retries = new Retries(multiHost: false);
+        var unknown = new CommitOutcomeUnknownException(new NpgsqlException("Exception while reading from stream", new TimeoutException()));
+        var refused = new PostgresException("could not serialize access", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure);
+        var (unknownAttempts, refusedAttempts) = (0, 0);
+
+        var thrown = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => retries.DriveAsync(retries.UnknownErasure.RunAsync(
+            retries.Clock, retries.Operation, _ => Fail<int>(ref unknownAttempts, unknown))));
+        await Assert.ThrowsAsync<PostgresException>(() => retries.DriveAsync(retries.UnknownErasure.RunAsync(
+            retries.Clock, retries.Operation + " refused", _ => Fail<int>(ref refusedAttempts, refused))));
+
+        Assert.Same(unknown, thrown);
+        Assert.InRange(retries.Clock.Elapsed, DatabaseRetries.ErasurePatience - TimeSpan.FromSeconds(1), DatabaseRetries.ErasurePatience);
+        Assert.True(unknownAttempts > 20, $"{unknownAttempts} attempts in {DatabaseRetries.ErasurePatience}");
+        Assert.Equal(1, refusedAttempts);
+    }
+
+    [Fact]
     public async Task A_starting_process_waits_30_seconds_for_a_database_that_refuses_connections_and_not_for_a_wrong_password()
     {
         using var retries = new Retries(multiHost: false);
@@ -180,6 +216,7 @@ public sealed class DatabaseRetriesTests
             Failover = pipelines.GetPipeline(DatabaseRetries.Failover);
             RolledBack = pipelines.GetPipeline(DatabaseRetries.RolledBack);
             FirstConnection = pipelines.GetPipeline(DatabaseRetries.FirstConnection);
+            UnknownErasure = pipelines.GetPipeline(DatabaseRetries.UnknownErasure);
         }
 
         public SteppedClock Clock { get; } = new();
@@ -192,11 +229,13 @@ public sealed class DatabaseRetriesTests
 
         public ResiliencePipeline FirstConnection { get; }
 
+        public ResiliencePipeline UnknownErasure { get; }
+
         public ConcurrentQueue<LogEntry> Log { get; } = new();
 
         public IEnumerable<LogEntry> PollyLog => Log.Where(e => e.Category == "Polly" && e.Message.Contains(Operation, StringComparison.Ordinal));
 
-        /// <summary>Polly's OnRetry events of this test's operation, on any of the three pipelines.</summary>
+        /// <summary>Polly's OnRetry events of this test's operation, on any of the pipelines.</summary>
         public int PollyRetries => _pollyEvents.Count(e => e is { Event: "OnRetry", Pipeline: not null } && e.Operation == Operation
             && e.Pipeline.StartsWith("BallOrleans.", StringComparison.Ordinal));
 

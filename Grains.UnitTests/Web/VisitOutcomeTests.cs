@@ -118,7 +118,7 @@ public sealed class VisitOutcomeTests
             return script[Math.Min(Calls.Count, script.Length) - 1](attempt);
         }
 
-        public Task<bool> ForgetAsync(ErasureReason reason) => throw new NotSupportedException();
+        public Task<ErasureOutcome> ForgetAsync(ErasureReason reason) => throw new NotSupportedException();
 
         public Task<VisitorView?> PeekAsync() => throw new NotSupportedException();
     }

@@ -58,10 +58,11 @@ public static class BallMetrics
         Meter.CreateCounter<long>("ball.visitors.limited", unit: "{visitor}", description: "New visitors shown a ball but not stored (rate limit)");
 
     /// <summary>
-    /// Batches of the grouped visitor storage sent again, tagged <c>reason</c>: <c>rolled-back</c>
-    /// (a write PostgreSQL rolled back for a deadlock or a serialization failure) or
-    /// <c>no-primary</c> (a read or write that found no primary during a failover). Fed by the
-    /// retry pipelines' OnRetry (Storage/DatabaseRetries.cs).
+    /// Batches of the grouped visitor storage and erasures sent again, tagged <c>reason</c>:
+    /// <c>rolled-back</c> (a write PostgreSQL rolled back for a deadlock or a serialization
+    /// failure), <c>no-primary</c> (a read or write that found no primary during a failover) or
+    /// <c>unknown-erasure</c> (a retention batch whose outcome was unknown). Fed by the retry
+    /// pipelines' OnRetry (Storage/DatabaseRetries.cs).
     /// </summary>
     public static readonly Counter<long> StorageRetries =
         Meter.CreateCounter<long>("ball.storage.retries", unit: "{batch}", description: "Visitor storage batches sent again: rolled back by PostgreSQL (deadlock, serialization failure), or no primary during a failover");

@@ -61,13 +61,21 @@ public static class BallSilo
         var services = silo.Services;
         if (BallOptions.Get<VisitorStorageOptions>(configuration, VisitorStorageOptions.Section).Visitors == VisitorStorageOptions.AdoNet)
         {
+            services.TryAddSingleton(sp => new WatchedDataSource(sp.GetRequiredService<NpgsqlDataSource>()));
             silo.AddAdoNetGrainStorage(StorageNames.Visitors, options => options
-                .Configure<NpgsqlDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
+                .Configure<WatchedDataSource, SystemTextJsonGrainStorageSerializer>((o, dataSource, serializer) =>
                 {
                     o.Invariant = "Npgsql";
                     o.DataSource = dataSource;
                     o.GrainStorageSerializer = serializer;
                 }));
+            // The provider behind a wrapper that classifies its commits as the grouped storage does
+            // (AdoNetVisitorStorage). Put in the provider's place under the same key: the lifecycle
+            // participant the provider's registration added resolves that key, so the wrapper is
+            // what takes part (and passes it on), once.
+            services.RemoveAllKeyed<IGrainStorage>(StorageNames.Visitors);
+            services.AddKeyedSingleton<IGrainStorage>(StorageNames.Visitors, static (sp, key) => new AdoNetVisitorStorage(
+                AdoNetGrainStorageFactory.Create(sp, (string)key!), sp.GetRequiredService<WatchedDataSource>()));
             return;
         }
 

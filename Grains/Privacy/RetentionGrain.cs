@@ -9,7 +9,9 @@ namespace BallOrleans.Grains.Privacy;
 /// every <see cref="RetentionOptions.IntervalHours"/>: one scan finds them, then they go in batches
 /// of <see cref="RetentionOptions.BatchSize"/>, each its own transaction. The rows go as in a forget
 /// (<see cref="VisitorEraser"/>), so the stats lose the same things. Erasing twice is harmless,
-/// so a new activation (its silo died) simply runs again.
+/// so a new activation (its silo died) simply runs again, and a batch whose outcome is unknown is
+/// sent again until it is known (<see cref="VisitorEraser.EraseUntilKnownAsync"/>); one that stays
+/// unknown ends the run, and the next run finds whoever it left.
 /// </summary>
 public sealed class RetentionGrain(
     VisitorEraser eraser, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionGrain> logger) : Grain, IRetentionGrain
@@ -41,7 +43,7 @@ public sealed class RetentionGrain(
         long erased = 0;
         foreach (var batch in expired.Chunk(o.BatchSize))
         {
-            erased += await eraser.EraseAsync(batch, notSeenSince: cutoff, ErasureReason.Retention);
+            erased += await eraser.EraseUntilKnownAsync(batch, notSeenSince: cutoff, ErasureReason.Retention);
         }
 
         if (erased > 0)

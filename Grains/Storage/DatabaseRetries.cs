@@ -31,8 +31,18 @@ public static class DatabaseRetries
     /// <summary>A starting process's first connection, tried again for up to <see cref="StartupPatience"/>.</summary>
     public const string FirstConnection = "BallOrleans.Database.FirstConnection";
 
+    /// <summary>An erasure whose outcome is unknown, sent again for up to <see cref="ErasurePatience"/> (retention's batches).</summary>
+    public const string UnknownErasure = "BallOrleans.Storage.UnknownErasure";
+
     /// <summary>How long a starting process waits for its database to take a connection.</summary>
     public static readonly TimeSpan StartupPatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long an erasure with no request waiting for it (a retention batch) is sent again while
+    /// its outcome is unknown: long enough to outlast a failover (docs/faults.md, "Database"), short
+    /// against a daily run, which picks up whatever is left the next day.
+    /// </summary>
+    public static readonly TimeSpan ErasurePatience = TimeSpan.FromSeconds(30);
 
     // When the first attempt of a run began, by the pipelines' clock; see RunAsync.
     private static readonly ResiliencePropertyKey<long> WindowStart = new("BallOrleans.RetryWindowStart");
@@ -44,8 +54,9 @@ public static class DatabaseRetries
 
     private static readonly KeyValuePair<string, object?> NoPrimary = new("reason", "no-primary");
     private static readonly KeyValuePair<string, object?> RolledBackTag = new("reason", "rolled-back");
+    private static readonly KeyValuePair<string, object?> UnknownErasureTag = new("reason", "unknown-erasure");
 
-    /// <summary>Registers the three pipelines; needs the <see cref="NpgsqlDataSource"/> and the storage options of the container.</summary>
+    /// <summary>Registers the four pipelines; needs the <see cref="NpgsqlDataSource"/> and the storage options of the container.</summary>
     public static IServiceCollection AddDatabaseRetries(this IServiceCollection services)
     {
         // Once, however many paths of a host's set-up reach it: Polly would keep the first
@@ -68,6 +79,9 @@ public static class DatabaseRetries
         });
         services.AddResiliencePipeline(RolledBack, static (builder, context) =>
             builder.ConfigureTelemetry(QuietTelemetry(context.GetOptions<TelemetryOptions>())).AddRolledBackRetry());
+        services.AddResiliencePipeline(UnknownErasure, static (builder, context) =>
+            builder.ConfigureTelemetry(QuietTelemetry(context.GetOptions<TelemetryOptions>()))
+                .AddUnknownErasureRetry(ErasurePatience, ClockOf(context.ServiceProvider)));
         services.AddResiliencePipeline(FirstConnection, static (builder, context) =>
             builder.ConfigureTelemetry(QuietTelemetry(context.GetOptions<TelemetryOptions>()))
                 .AddFirstConnectionRetry(context.ServiceProvider.GetRequiredService<ILogger<SchemaMigrator>>(), ClockOf(context.ServiceProvider)));
@@ -130,6 +144,20 @@ public static class DatabaseRetries
                 BallMetrics.StorageRetries.Add(1, RolledBackTag);
                 return ValueTask.CompletedTask;
             },
+        });
+
+    /// <summary>
+    /// An erasure whose outcome is unknown (<see cref="CommitOutcomeUnknownException"/>), sent
+    /// again within <paramref name="window"/>: erasing an erased visitor erases nothing more, and
+    /// the erasure that answers confirms the one before it (its commit waits for the standby).
+    /// Every other failure is an answer and is thrown as it was. Not for visits: a visit sent again
+    /// could count twice.
+    /// </summary>
+    internal static ResiliencePipelineBuilder AddUnknownErasureRetry(this ResiliencePipelineBuilder builder, TimeSpan window, TimeProvider clock) =>
+        builder.AddRetryWithin(window, FailoverFirstPause, FailoverLongestPause, static ex => ex is CommitOutcomeUnknownException, clock, static _ =>
+        {
+            BallMetrics.StorageRetries.Add(1, UnknownErasureTag);
+            return ValueTask.CompletedTask;
         });
 
     /// <summary>

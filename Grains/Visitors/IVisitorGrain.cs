@@ -24,11 +24,12 @@ public interface IVisitorGrain : IGrainWithStringKey
     /// <summary>
     /// Erases the visitor: their row is deleted, and in the same transaction they leave the
     /// totals and the days, and the erasure ledger books them under <paramref name="reason"/>.
-    /// The grain then deactivates; a later visit with this id is unknown. Returns whether there
-    /// was anything to erase.
+    /// The grain then deactivates; a later visit with this id is unknown. One attempt: an
+    /// <see cref="ErasureOutcome.Unconfirmed"/> one is settled by calling again (erasing is idempotent).
     /// </summary>
-    [Alias("Forget")]
-    Task<bool> ForgetAsync(ErasureReason reason);
+    /// <remarks>A new alias: the call once answered a bool, which an outcome cannot be read as.</remarks>
+    [Alias("ForgetOutcome")]
+    Task<ErasureOutcome> ForgetAsync(ErasureReason reason);
 
     /// <summary>What the visitor would be shown, without counting a view; null when they are unknown.</summary>
     [Alias("PeekView"), ReadOnly]

@@ -114,17 +114,36 @@ public sealed class VisitorGrain(
         return new VisitOutcome.Counted(View());
     }
 
-    public async Task<bool> ForgetAsync(ErasureReason reason)
+    public async Task<ErasureOutcome> ForgetAsync(ErasureReason reason)
     {
         // Not through the storage's ClearStateAsync, which keeps the row with no payload (as the
         // ADO.NET provider does): forgetting leaves no row. One statement in either storage mode.
-        var erased = await eraser.EraseAsync(this.GetPrimaryKeyString(), reason);
+        bool erased;
+        try
+        {
+            erased = await eraser.EraseAsync(this.GetPrimaryKeyString(), reason);
+        }
+        catch (CommitOutcomeUnknownException ex)
+        {
+            // The row may be gone or not: what this activation holds is no longer known to be
+            // what storage holds. The caller erases again to find out; a visit meanwhile reads first.
+            _loaded = false;
+            logger.LogWarning("Erasure of {Visitor} may or may not be done: {Reason}", LogName, LogRedaction.Redact(ex.InnerException?.Message));
+            return ErasureOutcome.Unconfirmed;
+        }
+        catch (Exception ex)
+        {
+            // An answer from the database (rolled back), or no connection at all: nothing changed.
+            logger.LogWarning("Erasure of {Visitor} failed; nothing erased: {Reason}", LogName, LogRedaction.Redact(ex.Message));
+            return ErasureOutcome.NotErased;
+        }
+
         _state.State = new VisitorState();
         _state.ETag = null;
         _state.RecordExists = false;
         _loaded = true;
         DeactivateOnIdle();
-        return erased;
+        return erased ? ErasureOutcome.Erased : ErasureOutcome.NothingToErase;
     }
 
     public async Task<VisitorView?> PeekAsync()

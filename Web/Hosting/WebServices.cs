@@ -6,6 +6,7 @@ using BallOrleans.Web.Bots;
 using BallOrleans.Web.Admin;
 using BallOrleans.Web.Stats;
 using BallOrleans.Web.Operations;
+using BallOrleans.Web.Privacy;
 using BallOrleans.Web.Visits;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,6 +21,7 @@ public static class WebServices
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<NewVisitorLimit>();
         services.AddSingleton<VisitService>();
+        services.AddSingleton<VisitorErasures>();
         services.AddSingleton<VisitorCookieKeys>();
         services.AddSingleton<LegacyVisitorCookies>();
         services.AddSingleton<VisitorCookies>();

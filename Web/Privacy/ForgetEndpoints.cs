@@ -1,19 +1,28 @@
+using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Privacy;
-using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Visits;
 
 namespace BallOrleans.Web.Privacy;
 
 /// <summary>
-/// <c>POST /forget</c>: the visitor in the cookie is erased (<see cref="IVisitorGrain.ForgetAsync"/>),
-/// the cookie expires, and a page says so; the next visit is a new visitor. Only this site's own
-/// pages may post it (<see cref="SameOrigin"/>): 403 otherwise. Without a cookie: 400, as a page
-/// for a browser and as problem details for anything else.
+/// <c>POST /forget</c>: the visitor in the cookie is erased (<see cref="VisitorErasures"/>), the
+/// cookie expires, and a page says so; the next visit is a new visitor. "Forgotten" only once the
+/// erasure's commit is confirmed; otherwise 503 with <see cref="OutcomeHeader"/> saying whether
+/// nothing was erased or nobody can tell yet, and the cookie stays so that a retry (which is safe)
+/// can finish the job. Only this site's own pages may post it (<see cref="SameOrigin"/>): 403
+/// otherwise. Without a cookie: 400, as a page for a browser and as problem details for anything else.
 /// </summary>
 public static class ForgetEndpoints
 {
     public const string Path = "/forget";
+
+    /// <summary>On a 503, whether nothing was erased, or the erasure may have happened.</summary>
+    public const string OutcomeHeader = "Erasure-Outcome";
+
+    public const string NotErased = "not-erased";
+
+    public const string Unknown = "unknown";
 
     public static IEndpointRouteBuilder MapForgetEndpoints(this IEndpointRouteBuilder app)
     {
@@ -21,7 +30,7 @@ public static class ForgetEndpoints
         return app;
     }
 
-    private static async Task<IResult> ForgetAsync(HttpContext context, IGrainFactory grains, VisitorCookies cookies, ILoggerFactory loggers)
+    private static async Task<IResult> ForgetAsync(HttpContext context, VisitorErasures erasures, VisitorCookies cookies, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (!SameOrigin.IsSameOrigin(context.Request))
@@ -37,8 +46,9 @@ public static class ForgetEndpoints
         }
         catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex) && !context.RequestAborted.IsCancellationRequested)
         {
-            // The cookie keys (read once per process) or a pre-signing cookie's row could not be read.
-            return NotNow(context, ex, loggers);
+            // The cookie keys (read once per process) or a pre-signing cookie's row could not be read: nothing was erased.
+            loggers.CreateLogger(typeof(ForgetEndpoints)).LogWarning("Forget not done, cookie not checked: {Reason}", LogRedaction.Redact(ex.Message));
+            return Answer(context, ErasureOutcome.NotErased);
         }
 
         if (id is null)
@@ -50,29 +60,41 @@ public static class ForgetEndpoints
                     title: "Nothing to forget");
         }
 
-        try
-        {
-            await grains.GetGrain<IVisitorGrain>(id).ForgetAsync(ErasureReason.Forget);
-        }
-        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            // Not known whether the delete committed: the cookie stays, so that a retry (which is
-            // safe) can finish the job.
-            return NotNow(context, ex, loggers);
-        }
-
-        VisitorCookie.Expire(context.Response, secure: context.Request.IsHttps);
-        return Html(ForgetPages.Forgotten(), StatusCodes.Status200OK);
+        return Answer(context, await erasures.EraseAsync(id, ErasureReason.Forget, context.RequestAborted));
     }
 
-    private static IResult NotNow(HttpContext context, Exception ex, ILoggerFactory loggers)
+    /// <summary>
+    /// The answer to a forget whose erasure ended in <paramref name="outcome"/>. Nothing left to
+    /// erase is forgotten too (a second press, or a retry after a lost answer): the row is gone,
+    /// confirmed as an erasure is.
+    /// </summary>
+    internal static IResult Answer(HttpContext context, ErasureOutcome outcome)
     {
-        loggers.CreateLogger(typeof(ForgetEndpoints)).LogWarning("Forget not confirmed: {Reason}", LogRedaction.Redact(ex.Message));
+        switch (outcome)
+        {
+            case ErasureOutcome.Erased:
+            case ErasureOutcome.NothingToErase:
+                VisitorCookie.Expire(context.Response, secure: context.Request.IsHttps);
+                return Html(ForgetPages.Forgotten(), StatusCodes.Status200OK);
+            case ErasureOutcome.NotErased:
+                return NotNow(context, NotErased, ForgetPages.NotErased(),
+                    "Nothing was erased: the database could not take the erasure. Trying again is safe.");
+            case ErasureOutcome.Unconfirmed:
+                return NotNow(context, Unknown, ForgetPages.NotNow(),
+                    "The erasure may or may not have happened, and the database did not confirm it in time; trying again is safe.");
+            default:
+                throw new UnreachableException($"an erasure outcome this page does not know: {outcome}");
+        }
+    }
+
+    private static IResult NotNow(HttpContext context, string outcome, string page, string detail)
+    {
         context.Response.Headers.RetryAfter = "1";
+        context.Response.Headers[OutcomeHeader] = outcome;
         return WantsPage(context.Request)
-            ? Html(ForgetPages.NotNow(), StatusCodes.Status503ServiceUnavailable)
-            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not confirmed",
-                detail: "The erasure may or may not have happened; trying again is safe.");
+            ? Html(page, StatusCodes.Status503ServiceUnavailable)
+            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: outcome == Unknown ? "Not confirmed" : "Not erased", detail: detail);
     }
 
     // A form post from a browser accepts HTML; an API client asking for JSON gets problem details.

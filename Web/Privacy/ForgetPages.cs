@@ -20,7 +20,13 @@ public static class ForgetPages
 
     public static string NotNow() => Page("Not forgotten yet", """
         <p class="caption" id="not-forgotten">We could not confirm that you are forgotten.</p>
-        <p class="notice">The database did not answer in time: your record may or may not be gone. Please try again in a moment; trying again is safe.</p>
+        <p class="notice">The database did not confirm the erasure in time: your record may or may not be gone. Please try again in a moment; trying again is safe.</p>
+        <p><a href="/">Back to the ball</a></p>
+        """);
+
+    public static string NotErased() => Page("Not forgotten yet", """
+        <p class="caption" id="not-erased">We could not forget you just now.</p>
+        <p class="notice">The database could not take the erasure, so nothing was erased yet. Please try again in a moment.</p>
         <p><a href="/">Back to the ball</a></p>
         """);
 

@@ -22,8 +22,8 @@ public static class StatsEndpoints
         app.MapGet("/api/stats", TotalsAsync);
         app.MapGet("/api/visitors", VisitorsAsync);
         app.MapGet("/api/visitors.csv", CsvAsync);
-        app.MapDelete("/api/visitors/{id}", (HttpContext c, string id, VisitorPseudonyms p, IGrainFactory g, ILoggerFactory l) =>
-            Guard(c, l, () => VisitorErasureEndpoint.DeleteAsync(id, p, g, c.RequestAborted)));
+        app.MapDelete("/api/visitors/{id}", (HttpContext c, string id, VisitorPseudonyms p, VisitorErasures e, ILoggerFactory l) =>
+            Guard(c, l, () => VisitorErasureEndpoint.DeleteAsync(c, id, p, e, c.RequestAborted)));
         return app;
     }
 

@@ -277,9 +277,22 @@ $f$;
 
 -- Erases visitors: their rows go, whatever their version (forgetting wins over any write in
 -- flight, which then finds no row and fails as stale), and they leave the totals and the days.
--- With p_not_seen_since, only those whose last visit is older (retention; checked again on a
--- row a visit updated meanwhile, which then stays). p_reason (forget, retention, admin) is the
--- erasure ledger's (issue 16). Returns the keys erased.
+-- With p_not_seen_since, only those whose last visit is older (retention). p_reason (forget,
+-- retention, admin) is the erasure ledger's (issue 16). Returns the keys erased.
+--
+-- Each row is deleted by its key, one index probe per key, in key order (the lock order). Not by
+-- the ctid a probe found: a row that a concurrent write updated meanwhile has a new ctid, so under
+-- READ COMMITTED the delete's recheck would skip it and the row would silently stay. By key, the
+-- delete waits for that write, then rechecks its conditions on the row as the write left it (a
+-- visit that made the visitor recent keeps them from retention) and deletes that row; RETURNING
+-- gives the figures it held, which is what leaves the stats.
+--
+-- Its commit always waits for the synchronous standby, even when there was nothing to delete: a
+-- caller whose earlier erasure of these keys got no answer, or a warning (the wait for the standby
+-- cancelled), sends it again, and that earlier erasure may stand on the primary alone. When this
+-- one deletes nothing it would write no WAL and its commit would not wait; a transactional WAL
+-- message (no table touched) gives it a commit record to wait for, and a standby that has this
+-- commit has every earlier one.
 CREATE OR REPLACE FUNCTION ball_visitors_erase(
     p_service text, p_state text, p_keys text[], p_not_seen_since timestamptz DEFAULT NULL, p_reason text DEFAULT 'admin')
 RETURNS TABLE (erased_key text)
@@ -288,28 +301,33 @@ SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off
 AS $f$
 DECLARE
-    v_keys text[];
-    v_before ball_visitor_figures[];
+    v_key text COLLATE "C";  -- the key columns' collation: the probe compares bytes, and uses the primary key
+    v_row ball_visitor_figures;
+    v_keys text[] := '{}';
+    v_before ball_visitor_figures[] := '{}';
 BEGIN
-    WITH gone AS (
-        -- As in ball_visitors_write: a probe per key, in key order, then the row by its ctid.
+    -- A loop rather than one DELETE ... USING the keys: however the planner would weigh a join
+    -- (on a small table, a walk of the whole primary key can look cheaper), each statement here
+    -- is one probe of the primary key, and the keys come in the order locks are taken.
+    FOR v_key IN SELECT DISTINCT k COLLATE "C" FROM unnest(p_keys) AS k WHERE k IS NOT NULL ORDER BY 1 LOOP
         DELETE FROM ball_grain_state g
-        USING (SELECT o.row_id
-               FROM (SELECT DISTINCT k COLLATE "C" AS k FROM unnest(p_keys) AS k ORDER BY 1) i
-               CROSS JOIN LATERAL (
-                   SELECT s.ctid AS row_id FROM ball_grain_state s
-                   WHERE s.grain_key = i.k AND s.key_n0 = 0 AND s.key_n1 = 0
-                     AND s.state_name = p_state AND s.service_id = p_service
-                   OFFSET 0) o
-               OFFSET 0) x
-        WHERE g.ctid = x.row_id
+        WHERE g.grain_key = v_key AND g.key_n0 = 0 AND g.key_n1 = 0
+          AND g.state_name = p_state AND g.service_id = p_service
           AND (p_not_seen_since IS NULL OR g.last_seen < p_not_seen_since)
-        RETURNING g.grain_key,
-                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS before
-    )
-    SELECT array_agg(gone.grain_key), array_agg(gone.before) INTO v_keys, v_before FROM gone;
+        -- The columns in the type's order: a composite target takes them field by field.
+        RETURNING g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger INTO v_row;
+        IF FOUND THEN
+            v_keys := v_keys || v_key;
+            v_before := v_before || v_row;
+        END IF;
+    END LOOP;
 
-    PERFORM ball_stats_apply(v_before, array_fill(NULL::ball_visitor_figures, ARRAY[coalesce(cardinality(v_keys), 0)]));
+    IF cardinality(v_keys) = 0 THEN
+        PERFORM pg_logical_emit_message(true, 'ball_visitors_erase', 'nothing to erase');
+        RETURN;
+    END IF;
+
+    PERFORM ball_stats_apply(v_before, array_fill(NULL::ball_visitor_figures, ARRAY[cardinality(v_keys)]));
     PERFORM ball_stats_erased(v_before, p_reason);  -- erasure ledger (issue 16)
     RETURN QUERY SELECT unnest(v_keys);
 END
