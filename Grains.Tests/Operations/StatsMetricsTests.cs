@@ -7,13 +7,13 @@ using Xunit.Abstractions;
 
 namespace BallOrleans.Tests.Operations;
 
-/// <summary>The stats' Prometheus metrics on a real co-hosted site: split checks, waterfall stages and lag, as the alert rules read them.</summary>
-// Alone: the metrics read here come from process-wide meters, which other classes' visits would move.
+/// <summary>The stats' Prometheus metrics on a real co-hosted site: the split alert's family with its alphas, waterfall stages and residuals, and lag, as the alert rules read them.</summary>
+// The figures are static, like the meter: another site started in parallel would overwrite them.
 [Collection(RunsAlone.Name)]
 public sealed class StatsMetricsTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
     [Fact]
-    public async Task The_split_checks_waterfall_and_lag_are_exported_and_an_erasure_skew_flags_only_the_remaining_check()
+    public async Task The_split_family_waterfall_residuals_and_lag_are_exported_and_an_erasure_skew_flags_only_the_remaining_check()
     {
         var database = await postgres.CreateDatabaseAsync("stats_metrics");
         await using var app = WhoIsCounted.StartApp(database);
@@ -38,14 +38,30 @@ public sealed class StatsMetricsTests(PostgresServer postgres, ITestOutputHelper
             await Task.Delay(200);
         }
 
-        output.WriteLine(string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("ball_split", StringComparison.Ordinal) || l.StartsWith("ball_stats", StringComparison.Ordinal) || l.StartsWith("# TYPE ball", StringComparison.Ordinal))));
+        output.WriteLine(string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("ball_split", StringComparison.Ordinal) || l.StartsWith("ball_stats", StringComparison.Ordinal) || l.StartsWith("ball_waterfall", StringComparison.Ordinal) || l.StartsWith("# TYPE ball", StringComparison.Ordinal))));
+        // The remaining visitors: descriptive, at 0.001, flagged by the skew.
         Assert.Equal(1, Value(metrics, "ball_split_check_flagged", "population=\"remaining\"", "test=\"sequential\""));
         Assert.Equal(1, Value(metrics, "ball_split_check_flagged", "population=\"remaining\"", "test=\"chi_square\""));
-        Assert.Equal(0, Value(metrics, "ball_split_check_flagged", "population=\"assigned\"", "test=\"sequential\""));
+        Assert.Equal(0.001, Value(metrics, "ball_split_check_alpha", "population=\"remaining\""), 12);
         Assert.True(Value(metrics, "ball_split_check_p_value", "population=\"remaining\"", "test=\"chi_square\"") < 0.001);
         Assert.True(Value(metrics, "ball_split_check_log_bayes_factor", "population=\"remaining\"") > Math.Log(1000));
+        // The split alert's family on the assigned counters: every browser at half of 0.001, each family at a fourteenth.
+        Assert.Equal(0, Value(metrics, "ball_split_check_flagged", "population=\"assigned\"", "browser=\"all\"", "test=\"sequential\""));
+        Assert.Equal(0.0005, Value(metrics, "ball_split_check_alpha", "population=\"assigned\"", "browser=\"all\""), 12);
+        foreach (var family in new[] { "other", "chrome", "edge", "firefox", "safari", "opera", "samsung" })
+        {
+            Assert.Equal(0.001 / 14, Value(metrics, "ball_split_check_alpha", "population=\"assigned\"", $"browser=\"{family}\""), 12);
+            Assert.False(double.IsNaN(Value(metrics, "ball_split_check_log_bayes_factor", "population=\"assigned\"", $"browser=\"{family}\"")));
+        }
+
+        Assert.Equal(6000, Sum(metrics, "ball_waterfall_visitors", "stage=\"assigned\""));
         Assert.Equal(5400, Value(metrics, "ball_waterfall_visitors", "stage=\"remaining\"", "arm=\"red\"") + Value(metrics, "ball_waterfall_visitors", "stage=\"remaining\"", "arm=\"blue\""));
+        Assert.Equal(2, metrics.Split('\n').Count(l => l.StartsWith("ball_waterfall_visitors{", StringComparison.Ordinal) && l.Contains("stage=\"residual\"", StringComparison.Ordinal) && l.EndsWith(" 0", StringComparison.Ordinal)));
+        Assert.Equal(0, Sum(metrics, "ball_waterfall_requests", "stage=\"residual\""));
         Assert.Equal(1, Sum(metrics, "ball_waterfall_requests", "stage=\"notCounted\"", "reason=\"headOrPrefetch\""));
+        Assert.Equal(1, Sum(metrics, "ball_waterfall_requests", "stage=\"shown\""));
+        // No arm is "none": every request shown a ball showed one of the two.
+        Assert.DoesNotContain(metrics.Split('\n'), l => l.StartsWith("ball_waterfall", StringComparison.Ordinal) && l.Contains("arm=\"none\"", StringComparison.Ordinal));
         var lag = Value(metrics, "ball_stats_lag_seconds");
         Assert.InRange(lag, 0, 5);
     }

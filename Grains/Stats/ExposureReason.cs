@@ -3,8 +3,10 @@ using BallOrleans.Grains.Visitors;
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// Why a request that was shown the ball did not count as its visitor's view: the in-memory
-/// stages of the exposure waterfall. Web code calls <c>IExposureTally.Count</c> with one of these.
+/// What became of a request the ball page answered: the in-memory stages of the exposure
+/// waterfall. Each request shown the ball falls in exactly one bucket (<see cref="ExposureReasons.Buckets"/>:
+/// counted, or one of the reasons it was not); the memos (<see cref="ExposureReasons.Memos"/>) say
+/// more about some counted requests and are no bucket of their own.
 /// </summary>
 [GenerateSerializer]
 public enum ExposureReason
@@ -22,25 +24,33 @@ public enum ExposureReason
     NewVisitorLimit,
 
     /// <summary>
-    /// The cookie named a visitor not stored (erased, or never ours): the request was counted, as a
-    /// new visitor. A memo line of the waterfall, not subtracted.
+    /// Memo: the cookie verified (or was a bare id from before signing) but named a visitor not
+    /// stored (erased, or never ours): the request was counted, as a new visitor.
     /// </summary>
     UnknownId,
 
     /// <summary>
-    /// The cookie's signature did not verify (a forged or mangled cookie): the request went on as a
-    /// newcomer's, counted as a new visitor. A memo line of the waterfall, not subtracted.
+    /// Memo: a <c>ball_visitor</c> cookie came that did not verify (its tag, or the key it names,
+    /// is not ours; or it is no cookie of ours at all): the request was counted, as a new visitor.
     /// </summary>
     ForgedId,
+
+    /// <summary>Shown and counted as its visitor's view.</summary>
+    Counted,
 }
 
-/// <summary>The reasons' names in <c>/api/stats</c>, and which of them the waterfall subtracts.</summary>
+/// <summary>The reasons' names in <c>/api/stats</c>, and which of them are buckets and which memos.</summary>
 public static class ExposureReasons
 {
+    /// <summary>Shown, not counted: the not-counted stages, in the waterfall's order.</summary>
     public static IReadOnlyList<ExposureReason> NotCounted { get; } =
         [ExposureReason.Bot, ExposureReason.Preview, ExposureReason.HeadOrPrefetch, ExposureReason.NewVisitorLimit];
 
-    public static IReadOnlyList<ExposureReason> Reassigned { get; } = [ExposureReason.UnknownId, ExposureReason.ForgedId];
+    /// <summary>The buckets: every request shown the ball belongs to exactly one of these.</summary>
+    public static IReadOnlyList<ExposureReason> Buckets { get; } = [ExposureReason.Counted, .. NotCounted];
+
+    /// <summary>Counted, as a new visitor, because the cookie named nobody stored or did not verify.</summary>
+    public static IReadOnlyList<ExposureReason> Memos { get; } = [ExposureReason.UnknownId, ExposureReason.ForgedId];
 
     public static string Name(this ExposureReason reason) => reason switch
     {
@@ -50,10 +60,20 @@ public static class ExposureReasons
         ExposureReason.NewVisitorLimit => "newVisitorLimit",
         ExposureReason.UnknownId => "unknownId",
         ExposureReason.ForgedId => "forgedId",
+        ExposureReason.Counted => "counted",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }
 
-/// <summary>One in-memory counter of the waterfall: a UTC day, a reason, and the ball shown (null: none).</summary>
+/// <summary>
+/// One in-memory counter of the waterfall, per UTC day. A request is counted once, when its answer
+/// is done, under the ball it was shown (<see cref="Shown"/>, null: none rendered) together with
+/// the bucket it was put in and that bucket's arm (<see cref="Reason"/> and <see cref="Arm"/>,
+/// null: none). Both halves are set at different places of the request's handling; counting them
+/// as one key means any read of the counters sees each request whole, so a request that was shown
+/// and put in no bucket (or put in one and never shown) is the residual's, never a request half
+/// counted. A memo is a key of its own, with no ball shown.
+/// </summary>
 [GenerateSerializer, Immutable]
-public readonly record struct ExposureKey([property: Id(0)] DateOnly Day, [property: Id(1)] ExposureReason Reason, [property: Id(2)] BallColor? Arm);
+public readonly record struct ExposureKey(
+    [property: Id(0)] DateOnly Day, [property: Id(1)] BallColor? Shown, [property: Id(2)] ExposureReason? Reason, [property: Id(3)] BallColor? Arm);

@@ -1,15 +1,27 @@
+using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Visitors;
 using Npgsql;
 
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// Reads the totals and the recent visits per minute from the read model. The rows are sharded
-/// (concurrent batches each add to their own, see 003_stats.sql), so both queries sum the shards.
+/// Reads the totals (with the assigned counters and the erasure ledger of all time) and the recent
+/// visits per minute from the read model. The rows are sharded (concurrent batches each add to
+/// their own, see 003_stats.sql), so the queries sum the shards.
 /// </summary>
 public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
 {
-    private const string TotalsSql = "SELECT color, sum(visitors)::bigint, sum(views)::bigint FROM ball_report_totals GROUP BY color";
+    // One statement, so one snapshot: the totals, the assigned counters and the erasure ledger
+    // are written in the transactions of the visits and erasures that move them, and read
+    // together they always answer assigned - remaining - erased = 0 unless the books are broken
+    // (two reads taken at different moments would differ by whatever committed in between).
+    private const string TotalsSql = """
+        SELECT 'remaining', color, NULL, sum(visitors)::bigint, sum(views)::bigint FROM ball_report_totals GROUP BY color
+        UNION ALL
+        SELECT 'assigned', color, browser, sum(visitors)::bigint, sum(views)::bigint FROM ball_stats_assigned GROUP BY color, browser
+        UNION ALL
+        SELECT 'erased', color, reason, sum(visitors)::bigint, sum(views)::bigint FROM ball_stats_erased GROUP BY color, reason
+        """;
     private const string MinutesSql = """
         SELECT minute, color, sum(visits)::bigint FROM ball_visits_per_minute
         WHERE minute >= $1 GROUP BY minute, color ORDER BY minute, color
@@ -38,11 +50,28 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var colors = new List<ColorTotals>();
+        var assigned = new List<AssignedTotals>();
+        var erased = new List<ErasedTotals>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (BallColors.TryParse(reader.GetString(0), out var color))
+            if (!BallColors.TryParse(reader.GetString(1), out var color))
             {
-                colors.Add(new ColorTotals(color, reader.GetInt64(1), reader.GetInt64(2)));
+                continue;
+            }
+
+            var (visitors, views) = (reader.GetInt64(3), reader.GetInt64(4));
+            switch (reader.GetString(0))
+            {
+                case "remaining":
+                    colors.Add(new ColorTotals(color, visitors, views));
+                    break;
+                case "assigned":
+                    assigned.Add(new AssignedTotals(
+                        color, BrowserFamilyNames.TryParse(reader.GetString(2), out var browser) ? browser : null, visitors, views));
+                    break;
+                case "erased" when ErasureReasons.TryParse(reader.GetString(2), out var reason):
+                    erased.Add(new ErasedTotals(color, reason, visitors, views));
+                    break;
             }
         }
 
@@ -56,6 +85,6 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
             }
         }
 
-        return new StatsSnapshot([.. colors.OrderBy(c => c.Color)], [.. minutes], asOf);
+        return new StatsSnapshot([.. colors.OrderBy(c => c.Color)], [.. minutes], asOf) { Assigned = [.. assigned], Erased = [.. erased] };
     }
 }

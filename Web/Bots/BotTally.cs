@@ -22,7 +22,7 @@ public interface IBotTally
 /// Families are named from the user agent, which anyone can write, so their number is capped;
 /// requests of families past the cap are counted under <see cref="OtherFamilies"/>.
 /// <para>It also keeps the exposure waterfall's in-memory counters (<see cref="IExposureTally"/>),
-/// per UTC day, reason and arm, so that they ride the same push; days older than
+/// per UTC day, ball shown, bucket and arm, so that they ride the same push; days older than
 /// <see cref="ExposureDays"/> are dropped, which bounds them too.</para>
 /// </summary>
 public sealed class BotTally(TimeProvider clock) : IBotTally, IExposureTally
@@ -59,9 +59,9 @@ public sealed class BotTally(TimeProvider clock) : IBotTally, IExposureTally
         Interlocked.Increment(ref _total);
     }
 
-    public void Count(ExposureReason reason, BallColor? arm)
+    public void Count(BallColor? shown, ExposureReason? reason, BallColor? arm)
     {
-        var key = new ExposureKey(Today(), reason, arm);
+        var key = new ExposureKey(Today(), shown, reason, arm);
         Interlocked.Increment(ref _exposures.GetOrAdd(key, _ => new Counter()).Value);
     }
 

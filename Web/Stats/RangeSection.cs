@@ -43,8 +43,9 @@ public static class RangeSection
             }
 
             html.Append(Invariant($"<td>{StatsPage.FormatP(srm.PValue)}</td><td class=\"srm {(srm.Flagged ? "flagged" : "ok")}\">{(srm.Flagged ? "mismatch" : "ok")}</td>"));
-            var sequential = srm.Sequential;
-            html.Append(Invariant($"<td>{StatsPage.FormatP(sequential.PValue)}</td><td class=\"srm sequential {(sequential.Flagged ? "flagged" : "ok")}\">{(sequential.Flagged ? "mismatch" : "ok")}</td></tr>"));
+            html.Append(srm.Sequential is { } sequential
+                ? Invariant($"<td>{StatsPage.FormatP(sequential.PValue)}</td><td class=\"srm sequential {(sequential.Flagged ? "flagged" : "ok")}\">{(sequential.Flagged ? "mismatch" : "ok")}</td></tr>")
+                : "<td></td><td></td></tr>");
         }
 
         return html.Append("</tbody></table><p class=\"note\">Returning: seen again 30 minutes or more after their first visit. Browser: the family of the first visit; unknown for visitors stored before it was recorded. Anytime-valid: each segment's sequential check is flagged at 0.001 divided by the number of segments (Bonferroni), so all of them together alarm on a healthy split at most 0.1% of the time, however often the page is watched.</p>").ToString();

@@ -1,3 +1,4 @@
+using System.Data;
 using BallOrleans.Grains.Privacy;
 using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
@@ -7,8 +8,10 @@ namespace BallOrleans.Web.Stats;
 
 /// <summary>
 /// Reads the stats of a range of days: the daily series (sharded rows, summed), the visitors
-/// first seen before the range (for the running count), and the segments of the visitors first
-/// seen in the range, from their read-model rows (an index range on first_seen).
+/// first seen before the range (for the running count), the segments of the visitors first
+/// seen in the range, from their read-model rows (an index range on first_seen), and the erasure
+/// ledger of its days. All in one repeatable-read transaction: one snapshot, so that a day's
+/// remaining and erased visitors (added up into those assigned on it) are of the same moment.
 /// </summary>
 public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 {
@@ -24,9 +27,6 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
         WHERE day BETWEEN $1 AND $2 GROUP BY day, color, reason
         """;
 
-    // Every erasure ever: a few rows per day of the experiment, summed.
-    private const string ErasedAllSql = "SELECT color, reason, sum(visitors)::bigint, sum(views)::bigint FROM ball_stats_erased GROUP BY color, reason";
-
     private const string SegmentsSql = """
         SELECT coalesce(browser, ''), color, last_seen - first_seen >= $3, count(*), sum(views)::bigint
         FROM ball_visitor_stats
@@ -36,12 +36,14 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
     public async Task<RangeStats> ReadAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
     {
-        await using var batch = dataSource.CreateBatch();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Read committed would give each statement of the batch a snapshot of its own.
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
         batch.BatchCommands.Add(Command(DailySql, from, to));
         batch.BatchCommands.Add(Command(BeforeSql, from));
         batch.BatchCommands.Add(Command(SegmentsSql, Start(from), Start(to.AddDays(1)), RangeStats.ReturningAfter));
         batch.BatchCommands.Add(Command(ErasedDailySql, from, to));
-        batch.BatchCommands.Add(Command(ErasedAllSql));
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var days = await DaysAsync(reader, cancellationToken);
@@ -78,15 +80,8 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
         var erasedDays = erasedByReason.GroupBy(e => (e.Day, e.Counts.Color)).ToDictionary(
             g => g.Key, g => new ColorTotals(g.Key.Color, g.Sum(e => e.Counts.Visitors), g.Sum(e => e.Counts.Views)));
-        await reader.NextResultAsync(cancellationToken);
-        var erasedAll = new List<ErasedCounts>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (BallColors.TryParse(reader.GetString(0), out var color) && ErasureReasons.TryParse(reader.GetString(1), out var reason))
-            {
-                erasedAll.Add(new ErasedCounts(color, reason, reader.GetInt64(2), reader.GetInt64(3)));
-            }
-        }
+        await reader.CloseAsync();
+        await transaction.CommitAsync(cancellationToken);
 
         var daily = new List<DayStats>();
         var erasedDaily = new List<DayStats>();
@@ -106,24 +101,7 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
         return new RangeStats(from, to, daily, cumulative,
             Sum(rows.Where(r => r.Color == BallColor.Red), BallColor.Red), Sum(rows.Where(r => r.Color == BallColor.Blue), BallColor.Blue),
-            Segments(rows), new ErasureBooks(erasedAll, erasedDaily) { DailyByReason = erasedByReason });
-    }
-
-    /// <summary>The erasure ledger's sums of all time, per arm and reason (no days): a few rows, for the metrics.</summary>
-    public async Task<ErasureBooks> ReadErasedAllTimeAsync(CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand(ErasedAllSql);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var erased = new List<ErasedCounts>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (BallColors.TryParse(reader.GetString(0), out var color) && ErasureReasons.TryParse(reader.GetString(1), out var reason))
-            {
-                erased.Add(new ErasedCounts(color, reason, reader.GetInt64(2), reader.GetInt64(3)));
-            }
-        }
-
-        return new ErasureBooks(erased, []);
+            Segments(rows), new ErasureBooks(erasedDaily) { DailyByReason = erasedByReason });
     }
 
     private static async Task<Dictionary<(DateOnly, BallColor), ColorTotals>> DaysAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)

@@ -2,8 +2,11 @@ using MathNet.Numerics;
 
 namespace BallOrleans.Web.Stats;
 
-/// <summary>The result of the anytime-valid split check: the log Bayes factor, its p-value, and whether it is flagged.</summary>
-public sealed record SequentialSrmResult(double LogBayesFactor, double PValue, bool Flagged);
+/// <summary>The result of the anytime-valid split check: the log Bayes factor, its p-value, and whether it is flagged (at <see cref="Alpha"/>).</summary>
+public sealed record SequentialSrmResult(double LogBayesFactor, double PValue, bool Flagged)
+{
+    public double Alpha { get; init; } = SequentialSampleRatio.Alpha;
+}
 
 /// <summary>
 /// A sample-ratio-mismatch check that stays valid however often it is looked at: the
@@ -40,7 +43,7 @@ public static class SequentialSampleRatio
     {
         if (observedA + observedB == 0 || weightA <= 0 || weightB <= 0)
         {
-            return new SequentialSrmResult(0, 1, false);
+            return new SequentialSrmResult(0, 1, false) { Alpha = alpha };
         }
 
         var shareA = weightA / (weightA + weightB);
@@ -51,7 +54,7 @@ public static class SequentialSampleRatio
     internal static SequentialSrmResult Result(double logBayesFactor, double alpha)
     {
         var p = Math.Min(1, Math.Exp(-logBayesFactor));
-        return new SequentialSrmResult(logBayesFactor, p, logBayesFactor >= -Math.Log(alpha));
+        return new SequentialSrmResult(logBayesFactor, p, logBayesFactor >= -Math.Log(alpha)) { Alpha = alpha };
     }
 
     /// <summary>log BF of two arms with counts <paramref name="a"/>, <paramref name="b"/> and null shares that sum to 1.</summary>

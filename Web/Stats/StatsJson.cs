@@ -9,15 +9,28 @@ namespace BallOrleans.Web.Stats;
 /// <summary>Visitors and views of one color in <c>GET /api/stats</c>.</summary>
 public sealed record ColorJson(long Visitors, long Views);
 
-/// <summary>The sample-ratio-mismatch check in <c>GET /api/stats</c>: chi-square, and the anytime-valid check under <c>sequential</c>.</summary>
-public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged, SequentialSrmJson Sequential)
+/// <summary>
+/// The sample-ratio-mismatch check in <c>GET /api/stats</c>: chi-square, flagged when p &lt; <c>alpha</c>,
+/// and the anytime-valid check under <c>sequential</c> (null where there is none: a closed day).
+/// </summary>
+public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged, double Alpha, SequentialSrmJson? Sequential)
 {
-    public static SrmJson From(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged,
-        new SequentialSrmJson(srm.Sequential.LogBayesFactor, srm.Sequential.PValue, srm.Sequential.Flagged));
+    public static SrmJson From(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged, srm.Alpha,
+        srm.Sequential is { } s ? new SequentialSrmJson(s.LogBayesFactor, s.PValue, s.Flagged, s.Alpha) : null);
 }
 
-/// <summary>The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its p-value, flagged.</summary>
-public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged);
+/// <summary>The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its p-value, flagged (when p &lt; <c>alpha</c>).</summary>
+public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged, double Alpha);
+
+/// <summary>One check of the split alert's family: <c>browser</c> <c>all</c> or a family, its weight of the family's alpha and the alpha that gives, the assigned visitors and views it ran on.</summary>
+public sealed record FamilyCheckJson(string Browser, double Weight, double Alpha, ColorJson Red, ColorJson Blue, SrmJson Srm)
+{
+    public static FamilyCheckJson From(FamilyCheck check) => new(check.Member.Name, check.Member.Weight, check.Member.Alpha,
+        new ColorJson(check.Red.Visitors, check.Red.Views), new ColorJson(check.Blue.Visitors, check.Blue.Views), SrmJson.From(check.Srm));
+}
+
+/// <summary>The split alert's family: its alpha, and each check with its weight (Bonferroni: the weights sum to 1).</summary>
+public sealed record SplitFamilyJson(double Alpha, IReadOnlyList<FamilyCheckJson> Checks);
 
 /// <summary>One bot family in <c>GET /api/stats</c>: requests excluded since start-up.</summary>
 public sealed record BotFamilyJson(string Family, long Requests);
@@ -41,8 +54,11 @@ public sealed record ErasedDayJson(ColorJson Red, ColorJson Blue);
 /// <summary>One color's erasures, all time: in all and per reason (<c>forget</c>, <c>retention</c>, <c>admin</c>).</summary>
 public sealed record ErasedColorJson(long Visitors, long Views, Dictionary<string, ColorJson> Reasons);
 
-/// <summary>Both split checks of every visitor: of everyone assigned (remaining plus erased), and of those remaining.</summary>
-public sealed record SplitChecksJson(SrmJson Assigned, SrmJson Remaining);
+/// <summary>
+/// The split checks of every visitor: of everyone assigned (the family's check of every browser),
+/// of those remaining (descriptive, at 0.001, paging nobody), and the alert's whole family.
+/// </summary>
+public sealed record SplitChecksJson(SrmJson Assigned, SrmJson Remaining, SplitFamilyJson Family);
 
 /// <summary>One day in <c>cumulative</c>: visitors per color first seen on or before it.</summary>
 public sealed record CumulativeJson(DateOnly Day, long Red, long Blue);
@@ -56,14 +72,15 @@ public sealed record RangeJson(DateOnly From, DateOnly To, ColorJson Red, ColorJ
 
 /// <summary>
 /// The body of <c>GET /api/stats</c>: all-time totals first (of the visitors remaining; <c>srm</c>
-/// is their split check), then the erasures and both split checks, then the range's series and segments.
+/// is their split check), then the erasures and the split checks, then the range's series and segments.
 /// </summary>
 public sealed record StatsJson(
     long Visitors, long Views, Dictionary<string, ColorJson> Colors, SrmJson Srm, BotsJson Bots, DateTimeOffset AsOf,
     Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks, WaterfallJson Waterfall,
     RangeJson Range, IReadOnlyList<DayJson> Daily, IReadOnlyList<CumulativeJson> Cumulative, IReadOnlyList<SegmentJson> Segments)
 {
-    public static StatsJson From(StatsSnapshot snapshot, SrmResult srm, SrmResult assignedSrm, BotCounts bots, RangeReport range, Waterfall waterfall) => new(
+    public static StatsJson From(
+        StatsSnapshot snapshot, SrmResult srm, IReadOnlyList<FamilyCheck> family, BotCounts bots, RangeReport range, Waterfall waterfall) => new(
         snapshot.Visitors,
         snapshot.Views,
         BallColors.All.ToDictionary(c => c.Name(), c => new ColorJson(snapshot.Of(c).Visitors, snapshot.Of(c).Views)),
@@ -71,9 +88,9 @@ public sealed record StatsJson(
         BotsJson.From(bots),
         snapshot.AsOf,
         BallColors.All.ToDictionary(c => c.Name(), c => new ErasedColorJson(
-            range.Stats.Erased.Of(c).Visitors, range.Stats.Erased.Of(c).Views,
-            ErasureReasons.All.ToDictionary(r => r.Name(), r => Json(range.Stats.Erased.Of(c, r))))),
-        new SplitChecksJson(Json(assignedSrm), Json(srm)),
+            snapshot.ErasedOf(c).Visitors, snapshot.ErasedOf(c).Views,
+            ErasureReasons.All.ToDictionary(r => r.Name(), r => Json(snapshot.ErasedOf(c, r))))),
+        new SplitChecksJson(Json(family.First(f => f.Member.Browser is null).Srm), Json(srm), new SplitFamilyJson(Stats.SplitChecks.FamilyAlpha, [.. family.Select(FamilyCheckJson.From)])),
         WaterfallJson.From(waterfall),
         new RangeJson(range.Stats.From, range.Stats.To, Json(range.Stats.FirstSeenRed), Json(range.Stats.FirstSeenBlue), Json(range.Srm), Json(range.AssignedSrm)),
         [.. range.Stats.Daily.Select(d => new DayJson(d.Day, new(d.Red.Visitors, d.Red.Views), new(d.Blue.Visitors, d.Blue.Views),

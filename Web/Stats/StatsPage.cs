@@ -11,8 +11,8 @@ namespace BallOrleans.Web.Stats;
 public sealed record StatsView(
     StatsSnapshot Snapshot, SrmResult Srm, BotCounts Bots, VisitorQuery Query, VisitorPage Page, StatsRange Range, RangeReport Report, DateOnly Today)
 {
-    /// <summary>The split check of everyone assigned (remaining plus erased); <see cref="Srm"/> is of those remaining.</summary>
-    public SrmResult AssignedSrm { get; init; } = Srm;
+    /// <summary>The split alert's family on the assigned counters (<see cref="SplitChecks"/>); <see cref="Srm"/> is of those remaining.</summary>
+    public IReadOnlyList<FamilyCheck> Family { get; init; } = [];
 
     public Waterfall? Waterfall { get; init; }
 }
@@ -62,10 +62,16 @@ public static class StatsPage
         }
 
         html.Append(Invariant($"<tr class=\"all\"><td>all</td><td data-visitors=\"{snapshot.Visitors}\">{snapshot.Visitors:N0}</td><td>100%</td><td>{snapshot.Views:N0}</td></tr></tbody></table>"));
-        var erased = view.Report.Stats.Erased;
-        html.Append(Invariant($"<p class=\"erased\" id=\"erased\" data-red=\"{erased.Of(BallColor.Red).Visitors}\" data-blue=\"{erased.Of(BallColor.Blue).Visitors}\">Erased since (forget-me, retention, admin): <span class=\"red\">{erased.Of(BallColor.Red).Visitors:N0} red</span> and <span class=\"blue\">{erased.Of(BallColor.Blue).Visitors:N0} blue</span> visitors, with {erased.Of(BallColor.Red).Views + erased.Of(BallColor.Blue).Views:N0} views.</p>"));
-        html.Append(SrmLine("srm-assigned", view.AssignedSrm, "Assigned (remaining + erased), split check"));
-        html.Append(SrmLine("srm", srm, "Remaining, split check"));
+        var (erasedRed, erasedBlue) = (snapshot.ErasedOf(BallColor.Red), snapshot.ErasedOf(BallColor.Blue));
+        html.Append(Invariant($"<p class=\"erased\" id=\"erased\" data-red=\"{erasedRed.Visitors}\" data-blue=\"{erasedBlue.Visitors}\">Erased since (forget-me, retention, admin): <span class=\"red\">{erasedRed.Visitors:N0} red</span> and <span class=\"blue\">{erasedBlue.Visitors:N0} blue</span> visitors, with {erasedRed.Views + erasedBlue.Views:N0} views.</p>"));
+        if (view.Family.FirstOrDefault(c => c.Member.Browser is null) is { } everyone)
+        {
+            html.Append(SrmLine("srm-assigned", everyone.Srm,
+                Invariant($"Assigned ({everyone.Red.Visitors:N0} red, {everyone.Blue.Visitors:N0} blue, counted apart from erasures), split check")));
+        }
+
+        html.Append(SrmLine("srm", srm, "Remaining (descriptive: pages nobody), split check"));
+        html.Append(FamilyTable(view.Family));
         if (view.Waterfall is { } waterfall)
         {
             html.Append("<h2>Exposure waterfall</h2>").Append(WaterfallSection.Render(waterfall));
@@ -79,16 +85,40 @@ public static class StatsPage
         return html.ToString();
     }
 
-    /// <summary>A split check as a sentence; <paramref name="id"/> names the element.</summary>
+    /// <summary>A split check as a sentence, with the alpha it is flagged at; <paramref name="id"/> names the element.</summary>
     public static string SrmLine(string id, SrmResult srm, string lead = "Split check")
     {
         var html = new StringBuilder(Invariant($"<p class=\"srm {(srm.Flagged ? "flagged" : "ok")}\" id=\"{id}\">{lead} (sample-ratio mismatch): χ² = {srm.ChiSquare:0.###}, p = {FormatP(srm.PValue)} — "));
         html.Append(srm.Flagged
-            ? "<strong>mismatch</strong>: the split differs from the configured weights (p &lt; 0.001)."
-            : "healthy (flagged when p &lt; 0.001 with at least 8 visitors per color).");
-        var sequential = srm.Sequential;
-        return html.Append(Invariant($" <span class=\"sequential {(sequential.Flagged ? "flagged" : "ok")}\" id=\"{id}-sequential\">Watched continuously (anytime-valid): log Bayes factor {sequential.LogBayesFactor:0.##}, p = {FormatP(sequential.PValue)} — {(sequential.Flagged ? "<strong>mismatch</strong>" : "healthy")}.</span></p>")).ToString();
+            ? Invariant($"<strong>mismatch</strong>: the split differs from the configured weights (p &lt; {FormatAlpha(srm.Alpha)}).")
+            : Invariant($"healthy (flagged when p &lt; {FormatAlpha(srm.Alpha)} with at least 8 visitors per color)."));
+        if (srm.Sequential is { } sequential)
+        {
+            html.Append(Invariant($" <span class=\"sequential {(sequential.Flagged ? "flagged" : "ok")}\" id=\"{id}-sequential\">Watched continuously (anytime-valid, flagged when p &lt; {FormatAlpha(sequential.Alpha)}): log Bayes factor {sequential.LogBayesFactor:0.##}, p = {FormatP(sequential.PValue)} — {(sequential.Flagged ? "<strong>mismatch</strong>" : "healthy")}.</span>"));
+        }
+
+        return html.Append("</p>").ToString();
     }
+
+    /// <summary>The split alert's family: each check, its weight and alpha, the assigned visitors it ran on, and both tests.</summary>
+    private static string FamilyTable(IReadOnlyList<FamilyCheck> family)
+    {
+        var html = new StringBuilder("<table class=\"split-family\" id=\"split-family\"><thead><tr><th>assigned visitors of</th><th>weight</th><th>α</th><th>red visitors</th><th>blue visitors</th><th>split check p</th><th>anytime-valid p</th></tr></thead><tbody>");
+        foreach (var check in family)
+        {
+            var (srm, sequential) = (check.Srm, check.Srm.Sequential);
+            html.Append(Invariant($"<tr data-browser=\"{check.Member.Name}\" data-alpha=\"{check.Member.Alpha:R}\"><td>{(check.Member.Browser is null ? "every browser" : check.Member.Name)}</td><td>{SplitChecks.WeightText(check.Member.Weight)}</td><td>{FormatAlpha(check.Member.Alpha)}</td>"));
+            html.Append(Invariant($"<td>{check.Red.Visitors:N0}</td><td>{check.Blue.Visitors:N0}</td><td class=\"srm {(srm.Flagged ? "flagged" : "ok")}\">{FormatP(srm.PValue)}</td>"));
+            html.Append(sequential is null ? "<td></td>" : Invariant($"<td class=\"srm {(sequential.Flagged ? "flagged" : "ok")}\">{FormatP(sequential.PValue)}</td>"));
+            html.Append("</tr>");
+        }
+
+        return html.Append(Invariant($"</tbody></table><p class=\"note\">The split alert's family: every visitor assigned, and each browser family of the first visit. Each check is flagged at {FormatAlpha(SplitChecks.FamilyAlpha)} times its weight (weighted Bonferroni: the weights sum to 1), so on a healthy split the whole family alarms at most {FormatAlpha(SplitChecks.FamilyAlpha)} of the time, however often it is watched. The alert pages on the anytime-valid column only; nothing else on this page pages anyone.</p>")).ToString();
+    }
+
+    /// <summary>An alpha as the page writes it: 0.001, 0.0005, 7.1e-5.</summary>
+    public static string FormatAlpha(double alpha) =>
+        alpha >= 0.0001 ? alpha.ToString("0.#####", CultureInfo.InvariantCulture) : alpha.ToString("0.##e+0", CultureInfo.InvariantCulture);
 
     private static string Filters(VisitorQuery query, StatsRange range)
     {

@@ -16,14 +16,29 @@ public sealed record RangeReport(RangeStats Stats, SrmResult Srm, IReadOnlyList<
     public SrmResult AssignedSrm { get; init; } = Srm;
 }
 
+/// <summary>One check of the split alert's family, with the assigned visitors and views it was run on.</summary>
+public sealed record FamilyCheck(SplitFamilyMember Member, ColorTotals Red, ColorTotals Blue, SrmResult Srm);
+
 /// <summary>The façade the stats endpoints use: cached totals and ranges with their SRM checks, and visitor pages with cursors.</summary>
 public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, VisitorStatsReader reader, IOptions<ColorWeightsOptions> weights)
 {
+    /// <summary>The snapshot of the totals, and the split check of the visitors remaining (descriptive: no member of the alert's family).</summary>
     public async Task<(StatsSnapshot Snapshot, SrmResult Srm)> TotalsAsync()
     {
         var snapshot = await cache.GetAsync();
-        return (snapshot, Srm(snapshot.Of(BallColor.Red).Visitors, snapshot.Of(BallColor.Blue).Visitors, SequentialSampleRatio.Alpha));
+        return (snapshot, Srm(snapshot.Of(BallColor.Red).Visitors, snapshot.Of(BallColor.Blue).Visitors, SplitChecks.DescriptiveAlpha));
     }
+
+    /// <summary>
+    /// The split alert's family (<see cref="SplitChecks.Family"/>) on the assigned counters of
+    /// <paramref name="snapshot"/>: every visitor, then each browser family, each at its weight.
+    /// </summary>
+    public IReadOnlyList<FamilyCheck> Family(StatsSnapshot snapshot) => [.. SplitChecks.Family.Select(member =>
+    {
+        ColorTotals Of(BallColor color) => member.Browser is { } family ? snapshot.AssignedOf(color, family) : snapshot.AssignedOf(color);
+        var (red, blue) = (Of(BallColor.Red), Of(BallColor.Blue));
+        return new FamilyCheck(member, red, blue, Srm(red.Visitors, blue.Visitors, member.Alpha));
+    })];
 
     public async Task<RangeReport> RangeAsync(StatsRange range)
     {
@@ -31,33 +46,43 @@ public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, Visit
         // Bonferroni over the segments: m sequential checks at alpha/m each keep the chance that
         // any of them ever alarms on a healthy split at most alpha, however they are watched.
         var segmentAlpha = SegmentAlpha(stats.Segments.Count);
-        return new RangeReport(stats, Srm(stats.FirstSeenRed.Visitors, stats.FirstSeenBlue.Visitors, SequentialSampleRatio.Alpha),
-            [.. stats.Segments.Select(s => (s, Srm(s.Red.Visitors, s.Blue.Visitors, segmentAlpha)))])
+        return new RangeReport(stats, Srm(stats.FirstSeenRed.Visitors, stats.FirstSeenBlue.Visitors, SplitChecks.DescriptiveAlpha),
+            [.. stats.Segments.Select(s => (s, SegmentSrm(s.Red.Visitors, s.Blue.Visitors, segmentAlpha)))])
         {
-            AssignedSrm = Srm(stats.AssignedInRange(BallColor.Red).Visitors, stats.AssignedInRange(BallColor.Blue).Visitors, SequentialSampleRatio.Alpha),
+            AssignedSrm = Srm(stats.AssignedInRange(BallColor.Red).Visitors, stats.AssignedInRange(BallColor.Blue).Visitors, SplitChecks.DescriptiveAlpha),
         };
     }
 
     /// <summary>The exposure waterfall of all time and of the range's days.</summary>
-    public Waterfall Waterfall(StatsSnapshot snapshot, RangeReport report, BotCounts inMemory) =>
-        Stats.Waterfall.Build(snapshot, report.Stats, inMemory.Exposures, BotCountsPusher.Interval, Srm);
-
-    /// <summary>
-    /// The split check of every visitor ever assigned: those remaining plus those erased. An arm
-    /// that drives more erasures (forget-me, say) skews the remaining visitors, not the assignment.
-    /// </summary>
-    public SrmResult AssignedSrm(StatsSnapshot snapshot, ErasureBooks erased) => Srm(
-        snapshot.Of(BallColor.Red).Visitors + erased.Of(BallColor.Red).Visitors,
-        snapshot.Of(BallColor.Blue).Visitors + erased.Of(BallColor.Blue).Visitors,
-        SequentialSampleRatio.Alpha);
+    public Waterfall Waterfall(StatsSnapshot snapshot, RangeReport report, BotCounts inMemory, DateOnly today) =>
+        Stats.Waterfall.Build(snapshot, report.Stats, inMemory.Exposures, BotCountsPusher.Interval, today, Srm, ChiSquare);
 
     /// <summary>The sequential check's alpha for each of <paramref name="segments"/> segments (Bonferroni).</summary>
     public static double SegmentAlpha(int segments) => SequentialSampleRatio.Alpha / Math.Max(1, segments);
 
-    public SrmResult Srm(long red, long blue, double sequentialAlpha)
+    /// <summary>Both tests at <paramref name="alpha"/>.</summary>
+    public SrmResult Srm(long red, long blue, double alpha)
     {
         var w = weights.Value;
-        return SampleRatioMismatch.Check(red, w.RedWeight, blue, w.BlueWeight, sequentialAlpha);
+        return SampleRatioMismatch.Check(red, w.RedWeight, blue, w.BlueWeight, alpha);
+    }
+
+    /// <summary>The chi-square alone, at <paramref name="alpha"/> (a closed day).</summary>
+    public SrmResult ChiSquare(long red, long blue, double alpha)
+    {
+        var w = weights.Value;
+        return SampleRatioMismatch.ChiSquare(red, w.RedWeight, blue, w.BlueWeight, alpha);
+    }
+
+    // A segment's chi-square keeps 0.001 as it did; its sequential check is Bonferroni'd over the
+    // segments shown (they change membership, which issue 27 deals with apart).
+    private SrmResult SegmentSrm(long red, long blue, double sequentialAlpha)
+    {
+        var w = weights.Value;
+        return SampleRatioMismatch.ChiSquare(red, w.RedWeight, blue, w.BlueWeight, SplitChecks.DescriptiveAlpha) with
+        {
+            Sequential = SequentialSampleRatio.Check(red, w.RedWeight, blue, w.BlueWeight, sequentialAlpha),
+        };
     }
 
     public async Task<VisitorPage> PageAsync(VisitorQuery query, CancellationToken cancellationToken)

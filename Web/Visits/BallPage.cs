@@ -4,10 +4,14 @@ using BallOrleans.Web.Hosting;
 
 namespace BallOrleans.Web.Visits;
 
-/// <summary>The HTML of the ball page. Self-contained: an inline SVG and one local stylesheet.</summary>
+/// <summary>
+/// The HTML of the ball page. Self-contained: an inline SVG and one local stylesheet. Every page
+/// with a ball takes the request's <see cref="Exposure"/> and marks it shown where the ball is
+/// written, so no ball can be answered without the waterfall's "shown" hearing of it.
+/// </summary>
 public static class BallPage
 {
-    public static string Render(BallColor color, long views, bool counted)
+    public static string Render(BallColor color, long views, bool counted, Exposure exposure)
     {
         var name = color.Name();
         var times = views == 1 ? "1 time" : $"{views.ToString(CultureInfo.InvariantCulture)} times";
@@ -16,7 +20,7 @@ public static class BallPage
             : $"This is the <strong>{name}</strong> ball.";
         // Only someone the site keeps a record of has something to forget.
         var forget = views > 0 ? ForgetForm : "";
-        return Document(color, views, $"The {name} ball", $"""<p class="caption" id="caption">{caption}</p>{forget}""", preview: false);
+        return Document(color, views, $"The {name} ball", $"""<p class="caption" id="caption">{caption}</p>{forget}""", preview: false, exposure);
     }
 
     /// <summary>
@@ -31,17 +35,18 @@ public static class BallPage
         """;
 
     /// <summary>The page of <paramref name="color"/> shown on request, saying that it is a preview and counts nothing.</summary>
-    public static string Preview(BallColor color)
+    public static string Preview(BallColor color, Exposure exposure)
     {
         var name = color.Name();
         return Document(color, 0, $"Preview: the {name} ball", $"""
             <p class="caption" id="caption">Preview of the <strong>{name}</strong> ball.</p>
             <p class="notice" id="preview">This is a preview: nothing is counted, no cookie is set, and nobody's ball changes.</p>
-            """, preview: true);
+            """, preview: true, exposure);
     }
 
-    private static string Document(BallColor color, long views, string title, string captions, bool preview)
+    private static string Document(BallColor color, long views, string title, string captions, bool preview, Exposure exposure)
     {
+        exposure.Shown(color);
         var name = color.Name();
         var (light, dark) = color == BallColor.Red ? ("#ff8a80", "#c62828") : ("#82b1ff", "#1565c0");
         var previewMark = preview ? " data-preview=\"true\"" : "";

@@ -11,11 +11,15 @@ public static class BallPreview
 {
     public const string Parameter = "preview";
 
-    public static IResult Show(StringValues requested)
+    /// <summary>The ball asked for, when the parameter names one (given once, as <c>red</c> or <c>blue</c>).</summary>
+    public static BallColor? Requested(StringValues requested) =>
+        requested.Count == 1 && BallColors.TryParse(requested[0], out var color) ? color : null;
+
+    public static IResult Show(StringValues requested, Exposure exposure)
     {
-        if (requested.Count == 1 && BallColors.TryParse(requested[0], out var color))
+        if (Requested(requested) is { } color)
         {
-            return Results.Content(BallPage.Preview(color), "text/html; charset=utf-8");
+            return Results.Content(BallPage.Preview(color, exposure), "text/html; charset=utf-8");
         }
 
         return Results.ValidationProblem(

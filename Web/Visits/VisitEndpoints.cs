@@ -30,17 +30,37 @@ public static class VisitEndpoints
     private static async Task<IResult> ShowBallAsync(
         HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
+        // Counted once the answer is settled, whichever way it went (an exception included), so
+        // that a ball shown and put in no bucket, or a bucket with no ball, shows as a residual.
+        var exposure = exposures.Begin();
+        try
+        {
+            return await AnswerAsync(context, visits, counting, exposure, cookies, options, loggers);
+        }
+        finally
+        {
+            exposure.Done();
+        }
+    }
+
+    private static async Task<IResult> AnswerAsync(
+        HttpContext context, VisitService visits, VisitCounting counting, Exposure exposure, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+    {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
         {
-            exposures.Preview(preview);
-            return BallPreview.Show(preview);
+            if (BallPreview.Requested(preview) is { } previewed)
+            {
+                exposure.Put(ExposureReason.Preview, previewed);
+            }
+
+            return BallPreview.Show(preview, exposure);
         }
 
-        CookieVisitor? cookie;
+        CookieReading reading;
         try
         {
-            cookie = await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted);
+            reading = await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted);
         }
         catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex) && !context.RequestAborted.IsCancellationRequested)
         {
@@ -49,6 +69,7 @@ public static class VisitEndpoints
             return Unavailable(context, NotCounted);
         }
 
+        var cookie = reading.Visitor;
         var cookieId = cookie?.VisitorId;
         if (counting.NotCountedReason(context.Request) is { } notCounted)
         {
@@ -58,9 +79,9 @@ public static class VisitEndpoints
                 return Unavailable(context, NotCounted);
             }
 
-            exposures.Shown(notCounted, shown.Color);
+            exposure.Put(notCounted, shown.Color);
             await ReissueAsync(context, cookies, cookie);
-            return Page(shown, counted: false);
+            return Page(shown, counted: false, exposure);
         }
 
         var outcome = await visits.VisitAsync(
@@ -68,22 +89,32 @@ public static class VisitEndpoints
         switch (outcome)
         {
             case VisitOutcome.Counted counted:
+                exposure.Put(ExposureReason.Counted, counted.View.Color);
                 if (counted.NewVisitorId is { } id)
                 {
                     await cookies.WriteAsync(context.Response, id, secure: context.Request.IsHttps);
-                    exposures.CountedAsNewcomer(cookieId ?? VisitorCookie.PresentedId(context.Request), counted.View.Color);
+                    // A memo when a cookie came and was not honoured: forged (it did not verify) apart
+                    // from unknown (it verified, or was a bare id, and named nobody stored).
+                    if (reading.Forged)
+                    {
+                        exposure.Memo(ExposureReason.ForgedId, counted.View.Color);
+                    }
+                    else if ((cookieId ?? VisitorCookie.PresentedId(context.Request)) is not null)
+                    {
+                        exposure.Memo(ExposureReason.UnknownId, counted.View.Color);
+                    }
                 }
                 else
                 {
                     await ReissueAsync(context, cookies, cookie);
                 }
 
-                return Page(counted.View, counted: true);
+                return Page(counted.View, counted: true, exposure);
             case VisitOutcome.UnknownVisitor:
                 // No visitor could be minted (the address is over its limit): a newcomer's ball, uncounted.
                 var newcomer = visits.Newcomer();
-                exposures.Shown(ExposureReason.NewVisitorLimit, newcomer.Color);
-                return Page(newcomer, counted: false);
+                exposure.Put(ExposureReason.NewVisitorLimit, newcomer.Color);
+                return Page(newcomer, counted: false, exposure);
             case VisitOutcome.NotStored:
                 // Storage refused: definitely not counted; reload in a moment.
                 return Unavailable(context, NotCounted);
@@ -103,8 +134,8 @@ public static class VisitEndpoints
         }
     }
 
-    private static ContentHttpResult Page(VisitorView view, bool counted) =>
-        TypedResults.Content(BallPage.Render(view.Color, view.Views, counted), "text/html; charset=utf-8");
+    private static ContentHttpResult Page(VisitorView view, bool counted, Exposure exposure) =>
+        TypedResults.Content(BallPage.Render(view.Color, view.Views, counted, exposure), "text/html; charset=utf-8");
 
     private static ContentHttpResult Unavailable(HttpContext context, string outcome)
     {

@@ -69,7 +69,7 @@ public static class VisitorCookie
         return true;
     }
 
-    /// <summary>The id a well-formed cookie names, verified or not (for the exposure memo of a cookie that named nobody); null without one.</summary>
+    /// <summary>The id a well-formed cookie names, verified or not (for the exposure memo of a cookie that named nobody stored); null without one.</summary>
     public static string? PresentedId(HttpRequest request) =>
         request.Cookies.TryGetValue(Name, out var value) && TryParse(value, out var id, out _, out _) ? id : null;
 

@@ -6,6 +6,16 @@ namespace BallOrleans.Web.Visits;
 public sealed record CookieVisitor(string VisitorId, bool Reissue);
 
 /// <summary>
+/// What a request's cookie said: the visitor it names (null: nobody we know of), and whether a
+/// <c>ball_visitor</c> cookie came that did not verify (not ours, mangled, or its tag or key
+/// changed), which the exposure waterfall counts apart from a verified id that names nobody stored.
+/// </summary>
+public readonly record struct CookieReading(CookieVisitor? Visitor, bool Forged)
+{
+    public static readonly CookieReading None = new(null, false);
+}
+
+/// <summary>
 /// Reads and writes the <c>ball_visitor</c> cookie (<see cref="VisitorCookie"/>): a cookie whose tag
 /// verifies names its visitor; a missing, mangled or forged one names nobody (a fresh visitor), at
 /// the cost of one HMAC and no grain call or database read. A bare id from before signing gets one
@@ -13,15 +23,19 @@ public sealed record CookieVisitor(string VisitorId, bool Reissue);
 /// </summary>
 public sealed class VisitorCookies(VisitorCookieKeys keys, LegacyVisitorCookies legacy, NewVisitorLimit limit, TimeProvider clock)
 {
-    /// <summary>The visitor the cookie names, or null when it names nobody we know of.</summary>
-    public async Task<CookieVisitor?> ReadAsync(HttpRequest request, IPAddress? client, CancellationToken cancellationToken = default)
+    /// <summary>The visitor the cookie names (null when it names nobody we know of), and whether it failed to verify.</summary>
+    public async Task<CookieReading> ReadAsync(HttpRequest request, IPAddress? client, CancellationToken cancellationToken = default)
     {
         // The ring is read first even without a cookie: a newcomer's cookie is signed with it.
         var ring = await keys.RingAsync();
-        request.Cookies.TryGetValue(VisitorCookie.Name, out var value);
+        if (!request.Cookies.TryGetValue(VisitorCookie.Name, out var value) || string.IsNullOrEmpty(value))
+        {
+            return CookieReading.None;
+        }
+
         if (!VisitorCookie.TryParse(value, out var id, out var keyId, out var tag))
         {
-            return null;
+            return new CookieReading(null, Forged: true);
         }
 
         var now = clock.GetUtcNow();
@@ -29,16 +43,17 @@ public sealed class VisitorCookies(VisitorCookieKeys keys, LegacyVisitorCookies 
         {
             return ring.Keys.TryGetValue(keyId, out var key) && VisitorCookie.Verify(id, tag, key)
                 // Signed by a key that no longer signs: the visitor gets the current one's, so the old key can retire.
-                ? new CookieVisitor(id, Reissue: keyId != ring.SigningKey(now).Id)
-                : null;
+                ? new CookieReading(new CookieVisitor(id, Reissue: keyId != ring.SigningKey(now).Id), Forged: false)
+                : new CookieReading(null, Forged: true);
         }
 
         // A bare id spends a token of its address's new-visitor budget, as minting a visitor
-        // does: guessing ids costs a prober no less than asking for new ones.
+        // does: guessing ids costs a prober no less than asking for new ones. One not honoured
+        // names nobody we know of: an unknown id, not a forged one (it never claimed a tag).
         return LegacyVisitorCookies.MayExist(ring, now) && limit.TryMint(client)
             && await legacy.IsFromBeforeSigningAsync(id, ring, cancellationToken)
-            ? new CookieVisitor(id, Reissue: true)
-            : null;
+            ? new CookieReading(new CookieVisitor(id, Reissue: true), Forged: false)
+            : CookieReading.None;
     }
 
     /// <summary>Sets the cookie for <paramref name="visitorId"/>, signed with the current key.</summary>

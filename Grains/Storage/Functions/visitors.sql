@@ -162,6 +162,7 @@ DECLARE
     v_versions integer[];
     v_before ball_visitor_figures[];
     v_after ball_visitor_figures[];
+    v_browsers text[];
 BEGIN
     WITH input AS (
         SELECT *
@@ -188,7 +189,8 @@ BEGIN
               OFFSET 0) x
         WHERE g.ctid = x.row_id AND g.version = x.version
         RETURNING g.grain_key, g.version, x.before,
-                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after
+                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after,
+                  g.browser
     ), inserted AS (
         INSERT INTO ball_grain_state AS g (service_id, state_name, grain_key, key_n0, key_n1, payload, version,
                                            pid, color, red_views, blue_views, first_seen, last_seen, browser)
@@ -198,18 +200,51 @@ BEGIN
         WHERE i.version IS NULL
         ON CONFLICT ON CONSTRAINT ball_grain_state_pk DO NOTHING
         RETURNING g.grain_key, g.version, NULL::ball_visitor_figures AS before,
-                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after
+                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after,
+                  g.browser
     ), written AS (
         SELECT * FROM updated UNION ALL SELECT * FROM inserted
     )
-    SELECT array_agg(w.grain_key), array_agg(w.version), array_agg(w.before), array_agg(w.after)
-    INTO v_keys, v_versions, v_before, v_after
+    SELECT array_agg(w.grain_key), array_agg(w.version), array_agg(w.before), array_agg(w.after), array_agg(w.browser)
+    INTO v_keys, v_versions, v_before, v_after, v_browsers
     FROM written w;
 
     PERFORM ball_stats_apply(v_before, v_after);
+    PERFORM ball_stats_assign(v_before, v_after, v_browsers);  -- assignments in the books (issue 27)
     RETURN QUERY SELECT * FROM unnest(v_keys, v_versions);
 END
 $f$;
+
+-- >>> Assignments in the books (issue 27, item 3): kept whole between these markers.
+-- Moves this transaction's shard of ball_stats_assigned (migration 008) for visitors written by a
+-- visit or a seed: a visitor stored for the first time (no figures before) counts once under
+-- their color and the browser family of their row; views count by the ball shown, by what the
+-- write added. Nothing here ever goes down: an erasure, a clear or a rebuild does not call it,
+-- and a write that lowers a visitor's views or changes their color (nothing in the site does;
+-- a restore by hand might) leaves it as it was, so that the residual assigned - remaining -
+-- erased shows the change instead of absorbing it. Locked after the totals, days and minutes.
+CREATE OR REPLACE FUNCTION ball_stats_assign(p_before ball_visitor_figures[], p_after ball_visitor_figures[], p_browsers text[])
+RETURNS void
+LANGUAGE sql AS $f$
+    INSERT INTO ball_stats_assigned AS s (color, browser, shard, visitors, views)
+    SELECT m.color, m.browser, ball_stats_shard(), sum(m.visitors), sum(m.views)
+    FROM (SELECT unnest(p_before) AS b, unnest(p_after) AS a, unnest(p_browsers) AS browser) w
+    CROSS JOIN LATERAL (
+        SELECT (w.a).color AS color, coalesce(w.browser, '') AS browser, 1 AS visitors, 0::bigint AS views
+        WHERE (w.b).color IS NULL
+        UNION ALL
+        SELECT c.color, coalesce(w.browser, ''), 0,
+               greatest(CASE c.color WHEN 'red' THEN (w.a).red - CASE WHEN (w.b).color IS NULL THEN 0 ELSE (w.b).red END
+                                     ELSE (w.a).blue - CASE WHEN (w.b).color IS NULL THEN 0 ELSE (w.b).blue END END, 0)
+        FROM (VALUES ('red'), ('blue')) AS c(color)
+    ) m
+    WHERE (w.a).color IS NOT NULL
+    GROUP BY m.color, m.browser
+    HAVING sum(m.visitors) <> 0 OR sum(m.views) <> 0
+    ORDER BY m.color, m.browser
+    ON CONFLICT (color, browser, shard) DO UPDATE SET visitors = s.visitors + excluded.visitors, views = s.views + excluded.views
+$f$;
+-- <<< Assignments in the books.
 
 -- >>> Erasure ledger (issue 16, stats): kept whole between these markers.
 -- Books what an erasure took out of the stats, per day the figures were counted on, arm and
@@ -393,6 +428,8 @@ $f$;
 -- Rebuilds the totals, days and minutes from the visitor rows, through ball_stats_apply (each
 -- visitor arriving whole), in one transaction: for a repair after the rows were changed by hand
 -- or restored without their aggregates. Visits wait while it runs, and count on top after.
+-- ball_stats_assigned is left as it was: it is the record of what was assigned, which the rows
+-- cannot rebuild (the erased are gone), and what a repair changed shows as its residual.
 CREATE OR REPLACE FUNCTION ball_stats_rebuild(p_service text) RETURNS bigint
 LANGUAGE plpgsql AS $f$
 DECLARE
