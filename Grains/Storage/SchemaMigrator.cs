@@ -112,14 +112,28 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMi
             {
                 return await dataSource.OpenConnectionAsync(cancellationToken);
             }
-            catch (NpgsqlException ex) when (ex.IsTransient && waited.Elapsed + pause < StartupPatience)
+            catch (NpgsqlException ex) when (IsTransient(ex) && waited.Elapsed + pause < StartupPatience)
             {
                 logger.LogWarning("Database not reachable yet ({Reason}); trying again in {Pause} ms", ex.Message, pause.TotalMilliseconds);
+                // Several hosts: each that failed is skipped as offline for Host Recheck Seconds,
+                // longer than the pause, and the next try would find no host at all to try.
+                (dataSource as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
                 await Task.Delay(pause, cancellationToken);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
         }
     }
+
+    /// <summary>
+    /// Whether trying again may help. A connection string of several hosts (the HA test cluster's)
+    /// fails with one exception for all of them, whose inner AggregateException holds each host's;
+    /// Npgsql does not call that transient, although each host's failure (a timeout of its 1 s
+    /// budget, a refused connection) is. It is when every one of them is.
+    /// </summary>
+    internal static bool IsTransient(NpgsqlException exception) =>
+        exception.IsTransient
+        || exception.InnerException is AggregateException { InnerExceptions: { Count: > 0 } each }
+            && each.All(e => e is NpgsqlException { IsTransient: true } or TimeoutException or IOException or System.Net.Sockets.SocketException);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] parameters)
     {
