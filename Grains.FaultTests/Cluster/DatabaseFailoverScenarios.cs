@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BallOrleans.Tests.Infrastructure;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace BallOrleans.Tests.Cluster;
@@ -9,7 +10,8 @@ namespace BallOrleans.Tests.Cluster;
 /// pg_auto_failover, a primary and two synchronous standbys), each under the same steady load as
 /// the silo scenarios, and each held against what was stored (<see cref="HistoryChecker"/>). Each
 /// starts from a whole cluster, so they may run in any order. Skipped, with the reason, where
-/// namespaces cannot be made.
+/// namespaces cannot be made. On the same cluster, one check that is not a fault: no local user
+/// logs in to a node or the monitor without a password.
 /// </summary>
 /// <remarks>
 /// The issue's target is a writable primary again within 10 s of the primary's loss. With the
@@ -161,6 +163,91 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
             return new Outcome($"monitor {(down ? "unreachable" : "STILL ANSWERING")} for 15 s, node {still} primary throughout",
                 down && still == primary, Writable: null);
         });
+
+    /// <remarks>
+    /// The bridge's host side is an address of the machine's own namespace, and the nodes' sockets
+    /// sit in /var/run/postgresql, which every local user may enter: any local user reaches every
+    /// node and the monitor. Without the password none of them may log in, over TCP as any role
+    /// (the superuser, the application's, the keepers' and replication's), nor over a socket as
+    /// postgres. The same psql, as the same user, given a password gets in: the refusals are the
+    /// authentication's, not a server out of reach.
+    /// </remarks>
+    [SkippableFact]
+    public async Task A_local_user_without_the_password_logs_in_to_no_node_and_not_the_monitor()
+    {
+        Skip.If(FailoverCluster.Unavailable is not null, FailoverCluster.Unavailable);
+        await ha.MakeWholeAsync();
+        var application = new NpgsqlConnectionStringBuilder(ha.Database);
+        var monitor = new NpgsqlConnectionStringBuilder(ha.Monitor);
+        var servers = application.Host!.Split(',')
+            .Select(h => (Host: h.Split(':')[0], Port: int.Parse(h.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)))
+            .Append((Host: monitor.Host!, Port: monitor.Port))
+            .ToList();
+        (string User, string Database)[] logins =
+            [("postgres", "postgres"), ("ball", "ball"), ("autoctl_node", "pg_auto_failover"), ("pgautofailover_replicator", "postgres")];
+
+        foreach (var (host, port) in servers)
+        {
+            foreach (var (user, database) in logins)
+            {
+                var (exit, said) = await PsqlAsNobodyAsync($"host={host} port={port} user={user} dbname={database}", password: null);
+                output.WriteLine($"{user}@{host}:{port}/{database} without a password: exit {exit}, {said}");
+                Assert.True(exit != 0, $"a local user logged in as {user} to {host}:{port} without a password");
+                Assert.True(Refused(said), $"{host}:{port} did not answer: {said}");
+            }
+
+            var socket = Path.Combine("/var/run/postgresql", $".s.PGSQL.{port}");
+            Assert.True(File.Exists(socket), $"no socket {socket}");
+            var (socketExit, socketSaid) = await PsqlAsNobodyAsync($"host=/var/run/postgresql port={port} user=postgres dbname=postgres", password: null);
+            output.WriteLine($"postgres over the socket of port {port}: exit {socketExit}, {socketSaid}");
+            Assert.True(socketExit != 0, $"a local user logged in as postgres over the socket of port {port}");
+            Assert.True(Refused(socketSaid), socketSaid);
+        }
+
+        var first = servers[0];
+        var (controlExit, controlSaid) = await PsqlAsNobodyAsync($"host={first.Host} port={first.Port} user=ball dbname=ball", application.Password);
+        Assert.True(controlExit == 0 && controlSaid.Trim() == "ball", $"with the password: exit {controlExit}, {controlSaid}");
+        var (monitorExit, monitorSaid) = await PsqlAsNobodyAsync($"host={monitor.Host} port={monitor.Port} user=postgres dbname=pg_auto_failover", monitor.Password);
+        Assert.True(monitorExit == 0 && monitorSaid.Trim() == "postgres", $"with the password: exit {monitorExit}, {monitorSaid}");
+    }
+
+    // The server answered and said no: a missing or wrong password, a role it does not admit from
+    // there, or a socket login by another OS user.
+    private static bool Refused(string said) =>
+        said.Contains("no password supplied", StringComparison.Ordinal)
+        || said.Contains("authentication failed", StringComparison.Ordinal)
+        || said.Contains("no pg_hba.conf entry", StringComparison.Ordinal);
+
+    /// <summary>
+    /// psql as <c>nobody</c>, with no PG* setting inherited, no passfile and never a prompt (-w);
+    /// <paramref name="password"/> (in its environment, not its arguments) when given.
+    /// </summary>
+    private static async Task<(int ExitCode, string Output)> PsqlAsNobodyAsync(string connection, string? password)
+    {
+        var start = new ProcessStartInfo("runuser") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var word in (string[])["-u", "nobody", "--", "/usr/lib/postgresql/15/bin/psql", $"{connection} connect_timeout=5", "-w", "-X", "-A", "-t", "-c", "SELECT current_user"])
+        {
+            start.ArgumentList.Add(word);
+        }
+
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        start.Environment["PGPASSFILE"] = "/dev/null";
+        if (password is not null)
+        {
+            start.Environment["PGPASSWORD"] = password;
+        }
+
+        using var psql = Process.Start(start)!;
+        var stdout = psql.StandardOutput.ReadToEndAsync();
+        var stderr = psql.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await psql.WaitForExitAsync(timeout.Token);
+        return (psql.ExitCode, $"{await stdout}{await stderr}".Trim());
+    }
 
     /// <summary>
     /// Makes the cluster whole, starts the load, injects the fault (which restarts the clock it is

@@ -43,7 +43,7 @@ public sealed class AdminPasswordTests
     [Fact]
     public void The_placeholder_in_the_example_secret_is_refused()
     {
-        var example = Manifests.Named("Secret", "ball-postgres").Get("stringData").Text("admin-password");
+        var example = Manifests.Example("Secret", "ball-postgres").Get("stringData").Text("admin-password");
 
         Assert.False(string.IsNullOrEmpty(example));
         Assert.NotNull(AdminPasswordPolicy.Problem(example));

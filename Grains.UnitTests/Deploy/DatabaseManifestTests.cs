@@ -1,11 +1,13 @@
+using BallOrleans.Grains.Storage;
 using Npgsql;
 
 namespace BallOrleans.Tests.Deploy;
 
 /// <summary>
 /// The CloudNativePG cluster in <c>deploy/k8s/postgres.yaml</c>, read, not run (no Kubernetes
-/// here): three instances, a commit confirmed by a standby, and the clients pointed at the
-/// Service that follows the primary.
+/// here): three instances, a commit confirmed by a standby, the clients pointed at the Service that
+/// follows the primary and verifying its certificate, password logins over TLS only, and a network
+/// policy that names who may connect.
 /// </summary>
 public sealed class DatabaseManifestTests
 {
@@ -32,10 +34,89 @@ public sealed class DatabaseManifestTests
     [Fact]
     public void The_clients_connect_to_the_service_that_follows_the_primary()
     {
-        var example = Manifests.Named("Secret", "ball-postgres").Get("stringData").Text("connection-string")!;
-        var builder = new NpgsqlConnectionStringBuilder(example);
+        var builder = new NpgsqlConnectionStringBuilder(ExampleConnectionString);
         Assert.Equal($"{Database.Get("metadata").Text("name")}-rw", builder.Host);
         Assert.Equal(Database.Get("spec").Get("bootstrap").Get("initdb").Text("database"), builder.Database);
         Assert.Equal(Database.Get("spec").Get("bootstrap").Get("initdb").Text("owner"), builder.Username);
     }
+
+    /// <remarks>
+    /// Npgsql's default (<c>Prefer</c>) takes plain text when the server offers no TLS and checks
+    /// no certificate, so anyone who answers on the Service's address gets the password's SCRAM
+    /// exchange and every row. VerifyFull checks the chain to the operator's server CA and that the
+    /// certificate names the host (CloudNativePG names its -rw Service in it).
+    /// </remarks>
+    [Theory]
+    [InlineData("ball-silo")]
+    [InlineData("ball-web")]
+    public void Clients_verify_the_server_certificate_against_the_operators_ca(string deployment)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ExampleConnectionString);
+        Assert.Equal(SslMode.VerifyFull, builder.SslMode);
+
+        // The root certificate is ca.crt of the operator's CA Secret, mounted in the pod, and
+        // nothing else of that Secret: it also holds the CA's key.
+        var pod = Manifests.Named("Deployment", deployment).Get("spec").Get("template").Get("spec");
+        var ca = $"{Database.Get("metadata").Text("name")}-ca";
+        var volume = pod.List("volumes").Single(v => v.Find("secret")?.Text("secretName") == ca);
+        var items = volume.Get("secret").List("items").ToList();
+        Assert.Equal(["ca.crt"], items.Select(i => i.Text("key")));
+        var mount = pod.List("containers").Single().List("volumeMounts").Single(m => m.Text("name") == volume.Text("name"));
+        Assert.Equal("true", mount.Text("readOnly"));
+        Assert.Equal($"{mount.Text("mountPath")}/{items[0].Text("path")}", builder.RootCertificate);
+
+        var secretRef = pod.List("containers").Single().List("env")
+            .Single(e => e.Text("name") == "ConnectionStrings__" + PostgresConnection.ConfigKey).Get("valueFrom").Get("secretKeyRef");
+        Assert.Equal("ball-postgres", secretRef.Text("name"));
+    }
+
+    /// <remarks>
+    /// CloudNativePG puts these rules after its own (local peer; hostssl with certificates for
+    /// replication and the pooler) and before its default, <c>host all all all scram-sha-256</c>,
+    /// which would take a password without TLS: the last rule here refuses everything the others
+    /// did not admit, so that default is never reached.
+    /// </remarks>
+    [Fact]
+    public void Only_password_logins_over_tls_to_the_application_database_are_admitted()
+    {
+        var rules = Database.Get("spec").Get("postgresql").Texts("pg_hba")
+            .Select(r => r.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToList();
+
+        Assert.NotEmpty(rules);
+        Assert.Equal(["host", "all", "all", "all", "reject"], rules[^1]);
+        Assert.All(rules.Where(r => r[^1] != "reject"), r =>
+        {
+            Assert.Equal("hostssl", r[0]);
+            Assert.Equal(Database.Get("spec").Get("bootstrap").Get("initdb").Text("database"), r[1]);
+            Assert.Equal("scram-sha-256", r[^1]);
+        });
+    }
+
+    [Fact]
+    public void Only_the_application_its_migrations_the_instances_and_the_operator_reach_the_database()
+    {
+        var instances = new Dictionary<string, string> { ["cnpg.io/cluster"] = Database.Get("metadata").Text("name")! };
+        const string Operator = "namespace=kubernetes.io/metadata.name=cnpg-system; pods=app.kubernetes.io/name=cloudnative-pg";
+
+        var postgres = NetworkPolicies.AllowedPeers(instances, "5432");
+        Assert.NotNull(postgres);
+        Assert.Equal(
+            ["namespace=(own); pods=app=ball-migrate", "namespace=(own); pods=app=ball-silo", "namespace=(own); pods=app=ball-web",
+             "namespace=(own); pods=cnpg.io/cluster=ball-db", Operator],
+            postgres.Select(NetworkPolicies.Describe).Order(StringComparer.Ordinal));
+        var status = NetworkPolicies.AllowedPeers(instances, "8000");
+        Assert.NotNull(status);
+        Assert.Equal([Operator], status.Select(NetworkPolicies.Describe));
+
+        // No other port, and no rule for every port.
+        var ports = NetworkPolicies.Selecting(instances).SelectMany(p => p.Get("spec").List("ingress"))
+            .Select(rule => rule.List("ports").Select(p => p.Text("port")).ToList())
+            .ToList();
+        Assert.All(ports, Assert.NotEmpty);
+        Assert.Equal(["5432", "8000"], ports.SelectMany(p => p).Distinct().Order());
+    }
+
+    private static string ExampleConnectionString =>
+        Manifests.Example("Secret", "ball-postgres").Get("stringData").Text("connection-string")!;
 }

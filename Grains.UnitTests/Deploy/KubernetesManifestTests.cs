@@ -62,7 +62,7 @@ public sealed partial class KubernetesManifestTests
     {
         var env = Env(Container(Manifests.Named("Deployment", name).Get("spec").Get("template").Get("spec")));
         var secretRef = env["ConnectionStrings__" + PostgresConnection.ConfigKey].Get("valueFrom").Get("secretKeyRef");
-        var secret = Manifests.Named("Secret", secretRef.Text("name")!);
+        var secret = Manifests.Example("Secret", secretRef.Text("name")!);
         Assert.True(secret.Get("stringData").Has(secretRef.Text("key")!));
     }
 

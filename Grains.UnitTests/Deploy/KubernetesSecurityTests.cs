@@ -1,5 +1,6 @@
 using System.Net;
 using BallOrleans.Grains.Hosting;
+using BallOrleans.Web.Admin;
 using BallOrleans.Web.Hosting;
 
 namespace BallOrleans.Tests.Deploy;
@@ -7,7 +8,8 @@ namespace BallOrleans.Tests.Deploy;
 /// <summary>
 /// What the manifests do against a neighbour in the cluster: containers that cannot gain
 /// privileges or change their image, no API token where none is needed, network policies in front
-/// of the unauthenticated ports, and forwarded headers believed from the ingress only.
+/// of every port, no forwarded header believed on a network's word, no Secret applied with the
+/// manifests, and a Role no wider than Orleans needs.
 /// </summary>
 public sealed class KubernetesSecurityTests
 {
@@ -59,7 +61,7 @@ public sealed class KubernetesSecurityTests
     [Theory]
     [InlineData("ball-silo", "metrics")]
     [InlineData("ball-web", "http")]
-    public void Other_ports_are_open_to_named_namespaces_not_to_the_world(string deployment, string port)
+    public void Other_ports_are_open_to_named_pods_of_named_namespaces_not_to_whole_namespaces(string deployment, string port)
     {
         var peers = AllowedPeers(Manifests.Named("Deployment", deployment), port);
 
@@ -68,22 +70,95 @@ public sealed class KubernetesSecurityTests
         Assert.All(peers, peer =>
         {
             Assert.False(peer.Has("ipBlock"), $"{deployment}: port {port} is open to an address block");
-            Assert.True(peer.Get("namespaceSelector").Get("matchLabels").Strings().Count > 0,
+            Assert.True(peer.Find("namespaceSelector")?.Find("matchLabels")?.Strings().Count > 0,
                 $"{deployment}: port {port} is open to every namespace");
+            // Any pod of a namespace could be anything its owners run there.
+            Assert.True(peer.Find("podSelector")?.Find("matchLabels")?.Strings().Count > 0,
+                $"{deployment}: port {port} is open to every pod of {NetworkPolicies.Describe(peer)}");
         });
     }
 
     [Fact]
-    public void Forwarded_headers_are_believed_from_the_ingress_network_only()
+    public void The_web_port_admits_the_ingress_controller_and_prometheus_only()
     {
-        var env = Env(Web);
-        Assert.DoesNotContain(Manifests.OfKind("Deployment").SelectMany(d => Env(d).Keys), key => key == "ASPNETCORE_FORWARDEDHEADERS_ENABLED");
+        var peers = AllowedPeers(Web, "http")!;
+
+        Assert.Equal(
+            ["namespace=kubernetes.io/metadata.name=ingress-nginx; pods=app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx",
+             "namespace=kubernetes.io/metadata.name=monitoring; pods=app.kubernetes.io/name=prometheus"],
+            peers.Select(NetworkPolicies.Describe).Order());
+    }
+
+    /// <remarks>
+    /// A range of the pod network proves nothing about who sent a request: pod addresses are
+    /// reused, and a CNI that does not enforce NetworkPolicy lets every pod reach the web port.
+    /// One address (a /32 or /128) is as far as an address can go; the manifests name none.
+    /// </remarks>
+    [Theory]
+    [MemberData(nameof(Deployments))]
+    public void No_manifest_believes_forwarded_headers_from_a_network_range(string name)
+    {
+        var env = Env(Manifests.Named("Deployment", name));
+        Assert.False(env.ContainsKey("ASPNETCORE_FORWARDEDHEADERS_ENABLED"), $"{name} believes X-Forwarded-For from anyone");
 
         var networks = env.Where(e => e.Key.StartsWith($"{TrustedProxyOptions.Section}__{nameof(TrustedProxyOptions.KnownNetworks)}__", StringComparison.Ordinal))
-            .Select(e => e.Value.Text("value")!)
-            .ToList();
-        Assert.NotEmpty(networks);
-        Assert.All(networks, n => Assert.True(IPNetwork.TryParse(n, out var network) && network.PrefixLength > 0, $"'{n}' is not a bounded network"));
+            .Select(e => e.Value.Text("value")!);
+        Assert.All(networks, n => Assert.True(
+            IPNetwork.TryParse(n, out var network) && network.PrefixLength == (network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128),
+            $"{name}: X-Forwarded-For believed from every address of {n}"));
+    }
+
+    /// <remarks>
+    /// <c>Stats__TlsEndsAtProxy</c> lets the admin password travel in plain HTTP from any peer, on
+    /// the word of nothing: the web tier has no proof that a request came through the ingress, so
+    /// no manifest may set it.
+    /// </remarks>
+    [Theory]
+    [MemberData(nameof(Deployments))]
+    public void No_manifest_takes_the_admin_password_over_plain_http_from_the_pod_network(string name)
+    {
+        var env = Env(Manifests.Named("Deployment", name));
+        var key = $"{AdminOptions.Section}__{nameof(AdminOptions.TlsEndsAtProxy)}";
+        Assert.False(env.TryGetValue(key, out var set) && string.Equals(set.Text("value"), "true", StringComparison.OrdinalIgnoreCase),
+            $"{name} sets {key}=true");
+    }
+
+    [Fact]
+    public void Applying_the_folder_applies_no_secret()
+    {
+        // `kubectl apply -f deploy/k8s/` would put the examples' placeholders over the real
+        // Secrets, and every pod restarted after that would fail to start.
+        Assert.Empty(Manifests.OfKind("Secret").Select(s => $"{s.File}: {s.Get("metadata").Text("name")}"));
+        Assert.Equal(["ball-postgres", "ball-silo-tls", "ball-web-tls"],
+            Manifests.Examples.Where(e => e.Text("kind") == "Secret").Select(e => e.Get("metadata").Text("name")).Order());
+    }
+
+    [Fact]
+    public void The_network_policies_say_what_guards_the_cluster_transport_today()
+    {
+        var text = File.ReadAllText(Path.Combine(Manifests.Folder, "network-policy.yaml"));
+        Assert.DoesNotContain("no mutual TLS", text, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("mutual TLS", text, StringComparison.Ordinal);
+    }
+
+    /// <remarks>
+    /// What Orleans.Hosting.Kubernetes calls (rbac.yaml says where each comes from): get, list,
+    /// watch and delete of pods. Not patch: it relabels its own pod only when the labels differ
+    /// from the configured ids, and <c>KubernetesManifestTests</c> pins that they do not.
+    /// </remarks>
+    [Fact]
+    public void The_silos_role_grants_only_what_orleans_kubernetes_hosting_calls()
+    {
+        Assert.Empty(Manifests.OfKind("ClusterRole"));
+        Assert.Empty(Manifests.OfKind("ClusterRoleBinding"));
+        var account = PodSpec(Silo).Text("serviceAccountName");
+        var bindings = Manifests.OfKind("RoleBinding").Where(b => b.List("subjects").Any(s => s.Text("name") == account)).ToList();
+        var rules = bindings.SelectMany(b => Manifests.Named("Role", b.Get("roleRef").Text("name")!).List("rules")).ToList();
+
+        var rule = Assert.Single(rules);
+        Assert.Equal([""], rule.Texts("apiGroups"));
+        Assert.Equal(["pods"], rule.Texts("resources"));
+        Assert.Equal(["delete", "get", "list", "watch"], rule.Texts("verbs").Order());
     }
 
     [Theory]
@@ -108,7 +183,7 @@ public sealed class KubernetesSecurityTests
         Assert.Equal($"{mounted}/ca.crt", env[$"Orleans__Tls__{nameof(ClusterTlsOptions.CaPath)}"].Text("value"));
 
         // The example Secret has the shape mounted, and no certificate or key anyone could use.
-        var example = Manifests.Named("Secret", secret);
+        var example = Manifests.Example("Secret", secret);
         Assert.Equal("kubernetes.io/tls", example.Text("type"));
         Assert.False(example.Has("data"), "base64 data in the example Secret");
         var values = example.Get("stringData").Strings();
@@ -118,42 +193,13 @@ public sealed class KubernetesSecurityTests
 
     /// <summary>
     /// The peers the network policies let reach <paramref name="portName"/> of the deployment's
-    /// pods, from every rule that covers it; null when no policy selects the pods, or a rule lets
-    /// anyone in (no <c>from</c>).
+    /// pods (<see cref="NetworkPolicies.AllowedPeers"/>).
     /// </summary>
     private static List<Map>? AllowedPeers(Map deployment, string portName)
     {
-        var labels = PodLabels(deployment);
         var container = PodSpec(deployment).List("containers").Single();
-        var number = container.List("ports").Single(p => p.Text("name") == portName).Text("containerPort");
-        var policies = Manifests.OfKind("NetworkPolicy")
-            .Where(p => p.Get("spec").Get("podSelector").Get("matchLabels").Strings().All(l => labels.GetValueOrDefault(l.Key) == l.Value))
-            .Where(p => p.Get("spec").Texts("policyTypes").Contains("Ingress"))
-            .ToList();
-        if (policies.Count == 0)
-        {
-            return null;
-        }
-
-        var peers = new List<Map>();
-        foreach (var rule in policies.SelectMany(p => p.Get("spec").List("ingress")))
-        {
-            var ports = rule.List("ports").Select(p => p.Text("port")).ToList();
-            if (ports.Count > 0 && !ports.Contains(number) && !ports.Contains(portName))
-            {
-                continue;
-            }
-
-            var from = rule.List("from").ToList();
-            if (from.Count == 0)
-            {
-                return null;
-            }
-
-            peers.AddRange(from);
-        }
-
-        return peers;
+        var number = container.List("ports").Single(p => p.Text("name") == portName).Text("containerPort")!;
+        return NetworkPolicies.AllowedPeers(PodLabels(deployment), number, portName);
     }
 
     // A pod selector alone (same namespace) that picks exactly the deployment's pods.

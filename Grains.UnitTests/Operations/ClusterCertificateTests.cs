@@ -31,7 +31,7 @@ public sealed class ClusterCertificateTests : IDisposable
     [Fact]
     public void The_example_secrets_values_are_refused()
     {
-        var values = Manifests.Named("Secret", "ball-silo-tls").Get("stringData").Strings();
+        var values = Manifests.Example("Secret", "ball-silo-tls").Get("stringData").Strings();
         var options = new ClusterTlsOptions
         {
             CertificatePath = Write("tls.crt", values["tls.crt"]),

@@ -167,7 +167,7 @@ public static class DatabaseRetries
     /// should wait for it rather than exit.
     /// </summary>
     internal static ResiliencePipelineBuilder AddFirstConnectionRetry(this ResiliencePipelineBuilder builder, ILogger logger, TimeProvider clock) =>
-        builder.AddRetryWithin(StartupPatience, StartupFirstPause, StartupLongestPause, static ex => ex is NpgsqlException { IsTransient: true }, clock, args =>
+        builder.AddRetryWithin(StartupPatience, StartupFirstPause, StartupLongestPause, static ex => ex is NpgsqlException npgsql && SchemaMigrator.IsTransient(npgsql), clock, args =>
         {
             // Polly logs the event too, at Debug and with the stack trace; an operator watching a
             // start needs the one line.

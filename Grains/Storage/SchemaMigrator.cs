@@ -206,7 +206,31 @@ public sealed class SchemaMigrator
     /// <see cref="DatabaseRetries.StartupPatience"/> (<see cref="DatabaseRetries.AddFirstConnectionRetry"/> says why).
     /// </summary>
     private Task<NpgsqlConnection> OpenPatientlyAsync(CancellationToken cancellationToken) =>
-        _firstConnection.RunAsync(_clock, "first connection", token => _dataSource.OpenConnectionAsync(token).AsTask(), cancellationToken);
+        _firstConnection.RunAsync(_clock, "first connection", async token =>
+        {
+            try
+            {
+                return await _dataSource.OpenConnectionAsync(token);
+            }
+            catch (NpgsqlException) when (_dataSource is NpgsqlMultiHostDataSource multiHost)
+            {
+                // Several hosts: each that failed is skipped as offline for Host Recheck Seconds,
+                // longer than the pause, and the next try would find no host at all to try.
+                multiHost.ClearDatabaseStates();
+                throw;
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Whether trying again may help. A connection string of several hosts (the HA test cluster's)
+    /// fails with one exception for all of them, whose inner AggregateException holds each host's;
+    /// Npgsql does not call that transient, although each host's failure (a timeout of its 1 s
+    /// budget, a refused connection) is. It is when every one of them is.
+    /// </summary>
+    internal static bool IsTransient(NpgsqlException exception) =>
+        exception.IsTransient
+        || exception.InnerException is AggregateException { InnerExceptions: { Count: > 0 } each }
+            && each.All(e => e is NpgsqlException { IsTransient: true } or TimeoutException or IOException or System.Net.Sockets.SocketException);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] parameters)
     {

@@ -4,7 +4,7 @@ namespace BallOrleans.Web.Admin;
 
 /// <summary>
 /// Refuses, at start, an admin password that falls to guessing: short, made of a few characters
-/// repeated, or a placeholder copied from an example (deploy/k8s/secret.example.yaml, the docs).
+/// repeated, or a placeholder copied from an example (deploy/k8s/examples/secret.example.yaml, the docs).
 /// No password at all is fine: then the admin pages answer loopback clients only.
 /// </summary>
 /// <remarks>

@@ -46,9 +46,10 @@
 # With --pg-ha M the database is pg-ha.sh's M nodes and monitor, at 10.213.<N>.30 and up (see its header).
 #   cluster.sh net-up | net-down                 make or remove the network alone (start and stop do it too)
 #
-# Mutual TLS (installs Debian's openssl when missing): start makes a throwaway CA in RUN_DIR/tls
-# (ca.pem; its key ca.key never leaves that 0700 folder) and a certificate per process, signed by
-# it: silo-<i>.pem (serverAuth and clientAuth) and web.pem (clientAuth only), each with its .key.
+# Mutual TLS (installs Debian's openssl when missing): start makes a throwaway CA, its certificate
+# RUN_DIR/tls/ca.pem and its key RUN_DIR/ca/ca.key (mode 0600 in a 0700 folder of its own, never
+# named to any process), and a certificate per process in RUN_DIR/tls, signed by it: silo-<i>.pem
+# (serverAuth and clientAuth) and web.pem (clientAuth only), each with its .key.
 # Every process gets Orleans__Tls__CertificatePath, __KeyPath and __CaPath. A cluster started with
 # Orleans__Tls__CertificatePath (certificates of your own) or Orleans__Tls__Insecure=true set
 # gets none of this.
@@ -177,21 +178,36 @@ connection_via() {
 fault_rule() { local i=$1; shift; ip netns exec "$(silo_ns "$i")" iptables -w "$@"; }
 
 # --- certificates -----------------------------------------------------------------------------
+# What the processes are pointed at: their certificates and keys, and the CA certificate.
 TLS_DIR=$RUN_DIR/tls
+# The CA's key, apart: add-silo and cert sign with it after start, so it is kept, but in no folder
+# a process is told about, and readable by its owner only. A process running as that same user
+# (every process cluster.sh starts runs as the user who ran it) could still read it; the key only
+# ever signs certificates for this throwaway, 30-day CA.
+CA_DIR=$RUN_DIR/ca
 # Paths go into the processes' environment as NAME=value words.
 [[ $RUN_DIR != *[[:space:]]* ]] || die "the run folder '$RUN_DIR' must not contain spaces"
 own_tls() { [[ -z ${Orleans__Tls__CertificatePath:-} && ${Orleans__Tls__Insecure:-false} != true ]]; }
 
 # The cluster CA: made once per run folder, valid for 30 days (a local cluster lives for hours).
 make_ca() {
-  [[ -s $TLS_DIR/ca.pem ]] && return
+  ( umask 077; mkdir -p "$TLS_DIR" "$CA_DIR" )
+  chmod 700 "$CA_DIR"
+  # A run folder from before the key had a folder of its own.
+  if [[ -s $TLS_DIR/ca.key ]]; then mv "$TLS_DIR/ca.key" "$CA_DIR/ca.key"; fi
+  if [[ -s $TLS_DIR/ca.pem ]]; then
+    # A new CA would not verify the certificates this one issued.
+    [[ -s $CA_DIR/ca.key ]] || die "$CA_DIR/ca.key is gone: this run folder's CA issues no more certificates"
+    chmod 600 "$CA_DIR/ca.key"
+    return
+  fi
   need openssl openssl
-  ( umask 077; mkdir -p "$TLS_DIR" )
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj "/CN=ball local cluster CA $(date -u +%Y%m%dT%H%M%S)-$$" \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
-    -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>"$TLS_DIR/openssl.log" || { cat "$TLS_DIR/openssl.log" >&2; die "could not make the CA"; }
-  say "cluster CA in $TLS_DIR/ca.pem"
+  ( umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -subj "/CN=ball local cluster CA $(date -u +%Y%m%dT%H%M%S)-$$" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout "$CA_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>"$CA_DIR/openssl.log" ) || { cat "$CA_DIR/openssl.log" >&2; die "could not make the CA"; }
+  say "cluster CA in $TLS_DIR/ca.pem (its key in $CA_DIR)"
 }
 
 # make_cert silo|client NAME: NAME.pem and NAME.key signed by the CA. A silo's certificate carries
@@ -201,15 +217,15 @@ make_cert() {
   local role=$1 name=$2 usage
   case $role in silo) usage=serverAuth,clientAuth ;; client) usage=clientAuth ;; *) die "a certificate is for a silo or a client, not '$role'" ;; esac
   [[ $name =~ ^[A-Za-z0-9_-]+$ ]] || die "a certificate name is letters, digits, - and _"
-  make_ca
   [[ -s $TLS_DIR/$name.pem ]] && return
+  make_ca
   ( umask 077
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
-      -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>>"$TLS_DIR/openssl.log"
-    openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
+      -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>>"$CA_DIR/openssl.log"
+    openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$CA_DIR/ca.key" \
       -set_serial "0x$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" -days 30 -out "$TLS_DIR/$name.pem" \
       -extfile <(printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "$usage") \
-      2>>"$TLS_DIR/openssl.log" ) || { cat "$TLS_DIR/openssl.log" >&2; die "could not make certificate $name"; }
+      2>>"$CA_DIR/openssl.log" ) || { cat "$CA_DIR/openssl.log" >&2; die "could not make certificate $name"; }
   rm -f "$TLS_DIR/$name.csr"
 }
 

@@ -15,13 +15,27 @@
 #   pg-ha.sh cut I | mend I        drop every packet into and out of node I's namespace, or stop that
 #   pg-ha.sh start I               run node I's keeper again (it rejoins, rewinding if it must)
 #   pg-ha.sh stop-monitor | start-monitor
-#   pg-ha.sh connection | monitor  the application's connection string, or the monitor's (for the host side)
+#   pg-ha.sh connection | monitor  the application's connection string, or the monitor's (for the host side);
+#                                  each carries its password
 #
 # Network CLUSTER_NETNS (N, as cluster.sh): the monitor is ball<N>-pgm at 10.213.<N>.30, node i is
 # ball<N>-pg<i> at 10.213.<N>.(30+i), on port 15000+10N and 15000+10N+i. Data, configuration and logs live in
-# $CLUSTER_RUN_DIR/pg-ha. The application's role and database are both "ball"; authentication is
-# trust from the cluster's /24, which only this machine's root can reach (a real deployment uses
-# scram-sha-256 and TLS: deploy/k8s).
+# $CLUSTER_RUN_DIR/pg-ha. The application's role and database are both "ball".
+#
+# Authentication. The bridge's host side, 10.213.<N>.1, is an address of this machine's own
+# namespace, so every local user reaches the nodes and the monitor over TCP; and their Unix
+# sockets are in /var/run/postgresql, which every local user may enter. So every TCP login asks
+# for a password (scram-sha-256), and a socket admits the OS user postgres as postgres (peer), and
+# on the monitor autoctl_node with its password. Passwords are generated at every `up`, 48 hex
+# digits each, and kept in $CLUSTER_RUN_DIR/pg-ha-secrets (root's alone, 0700; files 0600):
+# postgres (the superuser, on the nodes and the monitor: these scripts and the tests), ball (the
+# application), autoctl_node (the keepers' login to the monitor) and pgautofailover_replicator
+# (streaming replication and pg_rewind). The keepers, which run as postgres, read the last two
+# from a passfile of their own in the pg-ha folder (postgres's, 0600), not from their command
+# lines, which every local user can read. One rule keeps pg_autoctl's own choice: the monitor's
+# health checks log in as pgautofailover_monitor without a password, from the monitor's address
+# only, a role with no privileges of its own. No TLS: the bridge carries SCRAM exchanges, never a
+# password, but the rows themselves in plain text (a real deployment verifies TLS: deploy/k8s).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_DIR=$(mkdir -p "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && cd "${CLUSTER_RUN_DIR:-$ROOT/.run/cluster}" && pwd)
@@ -34,7 +48,12 @@ PGBIN=/usr/lib/postgresql/15/bin
 # system, and so the folder of PostgreSQL's Unix sockets, whose names carry the port; two clusters
 # on one machine (a test run beside a developer's) would otherwise fight over one lock file.
 PORT_BASE=${PG_HA_PORT:-$(( 15000 + 10 * NET_ID ))}
+# No password in the URI: pg_autoctl keeps it in its configuration and passes it on command lines.
 MONITOR_URI="postgres://autoctl_node@$SUBNET.30:$PORT_BASE/pg_auto_failover?sslmode=disable"
+# Root's alone: the generated passwords, and root's passfile for psql_at.
+SECRETS=$RUN_DIR/pg-ha-secrets
+# The keepers' passfile (the monitor's and the replication password), postgres's alone.
+KEEPER_PASSFILE=$DIR/keeper.pgpass
 
 die() { echo "pg-ha.sh: $*" >&2; exit 1; }
 say() { echo "pg-ha.sh: $*" >&2; }
@@ -47,11 +66,13 @@ node_count() { cat "$DIR/nodes"; }
 
 # pg_autoctl as the postgres user inside the node's namespace, with its configuration and state
 # kept beside the data rather than in the postgres user's home.
+# PGPASSFILE reaches every libpq client the keeper starts (pg_basebackup, pg_rewind, its login to
+# the monitor) and the PostgreSQL it starts, whose WAL receiver logs in to the primary.
 autoctl() {
   local node=$1; shift
   ip netns exec "$(node_ns "$node")" runuser -u postgres -- env -C / \
     XDG_CONFIG_HOME="$DIR/config" XDG_DATA_HOME="$DIR/share" XDG_RUNTIME_DIR="$DIR/runtime" \
-    PG_CONFIG=$PGBIN/pg_config PATH="$PGBIN:$PATH" pg_autoctl "$@"
+    PGPASSFILE="$KEEPER_PASSFILE" PG_CONFIG=$PGBIN/pg_config PATH="$PGBIN:$PATH" pg_autoctl "$@"
 }
 
 # psql as postgres on the node's own socket: for setting up, before the rule below exists.
@@ -65,12 +86,55 @@ psql_local() {
 # a loaded machine, far too slow for a fault scenario's "who is primary now?".
 psql_at() {
   local node=$1 db=$2; shift 2
-  "$PGBIN/psql" -h "$(node_addr "$node")" -p "$(node_port "$node")" -U postgres -d "$db" -XAtq -v ON_ERROR_STOP=1 "$@"
+  PGPASSFILE="$SECRETS/pgpass" "$PGBIN/psql" -h "$(node_addr "$node")" -p "$(node_port "$node")" -U postgres -d "$db" -XAtq -v ON_ERROR_STOP=1 "$@"
 }
 
-# Lets the host side of the bridge (these scripts and the tests, as root) in as postgres.
-admit_host_side() {
-  echo "host all postgres $SUBNET.1/32 trust # the host side: pg-ha.sh and the tests" >>"$(node_data "$1")/pg_hba.conf"
+secret() { cat "$SECRETS/$1"; }
+
+# New passwords for a new cluster; none is ever a command-line argument (see the header).
+make_secrets() {
+  local name
+  rm -rf "$SECRETS"
+  ( umask 077
+    mkdir "$SECRETS"
+    for name in postgres ball autoctl_node pgautofailover_replicator; do
+      # 48 hex digits: nothing to quote in SQL, a connection string, a URI or a passfile.
+      od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$SECRETS/$name"
+    done
+    echo "*:*:*:postgres:$(secret postgres)" >"$SECRETS/pgpass"
+    { echo "*:*:pg_auto_failover:autoctl_node:$(secret autoctl_node)"
+      echo "*:*:*:pgautofailover_replicator:$(secret pgautofailover_replicator)"; } >"$KEEPER_PASSFILE" )
+  chown postgres: "$KEEPER_PASSFILE"
+}
+
+# set_password NODE ROLE: the role's generated password, through the node's socket, as SQL on
+# stdin (printf is a shell builtin: the password is in no process's arguments). pg_autoctl logs
+# DDL statements (log_statement = ddl) and loads pg_stat_statements, which keeps their text: off
+# for this session, so the password is in neither.
+set_password() {
+  printf "SET log_statement = 'none';\nSET pg_stat_statements.track_utility = off;\nALTER ROLE %s PASSWORD '%s';\n" \
+    "$2" "$(secret "$2")" | psql_local "$1" postgres >/dev/null
+}
+
+# Closes what initdb (pg_autoctl runs it with --auth=trust) opened: "trust" for every local user
+# and for loopback. A socket admits postgres as postgres only; loopback asks for a password. The
+# rule pg_autoctl adds for its monitor's health checks stays (see the header). Then lets the
+# host side of the bridge (these scripts and the tests, as root) in as postgres, with the password.
+close_hba() {
+  local hba
+  hba=$(node_data "$1")/pg_hba.conf
+  sed -i -E \
+    -e 's/^local([[:space:]]+)(all|replication)([[:space:]]+)all([[:space:]]+)trust$/local\1\2\3postgres\4peer/' \
+    -e '/pgautofailover_monitor/! s/^(host[[:space:]].*[[:space:]])trust$/\1scram-sha-256/' "$hba"
+  echo "host all postgres $SUBNET.1/32 scram-sha-256 # the host side: pg-ha.sh and the tests" >>"$hba"
+  # The monitor's own pg_autoctl service logs in over its socket as autoctl_node (initdb's
+  # trust let it): with the password, from the keepers' passfile.
+  [[ $1 != m ]] || echo "local pg_auto_failover autoctl_node scram-sha-256 # the monitor's service (pg-ha.sh)" >>"$hba"
+  # Only the health checks' rule may remain; anything else saying trust is a rule this script
+  # did not expect, and would let some local user in.
+  if grep -vE '^[[:space:]]*(#|$)' "$hba" | grep -v pgautofailover_monitor | grep -qw trust; then
+    die "$hba still trusts: $(grep -vE '^[[:space:]]*(#|$)' "$hba" | grep -v pgautofailover_monitor | grep -w trust | head -3)"
+  fi
   psql_local "$1" postgres -c "SELECT pg_reload_conf()" >/dev/null
 }
 
@@ -101,7 +165,7 @@ run_node() {
   # shellcheck disable=SC2046
   nohup ip netns exec "$(node_ns "$node")" runuser -u postgres -- env -C / \
     XDG_CONFIG_HOME="$DIR/config" XDG_DATA_HOME="$DIR/share" XDG_RUNTIME_DIR="$DIR/runtime" \
-    PATH="$PGBIN:$PATH" pg_autoctl run --pgdata "$(node_data "$node")" >>"$log" 2>&1 &
+    PGPASSFILE="$KEEPER_PASSFILE" PATH="$PGBIN:$PATH" pg_autoctl run --pgdata "$(node_data "$node")" >>"$log" 2>&1 &
 }
 
 # The state the monitor records for each node: "name state" lines (reported and assigned).
@@ -165,27 +229,37 @@ up() {
   echo "$n" >"$DIR/nodes"
   chown postgres: "$DIR"
   chmod 700 "$DIR"
+  make_secrets
 
   host_up "$(node_ns m)" "$(node_addr m)"
   fast_keepalives m
   autoctl m create monitor --pgdata "$(node_data m)" --pgport "$(node_port m)" --hostname "$(node_addr m)" \
-    --auth trust --no-ssl >>"$DIR/monitor.log" 2>&1 || { tail -20 "$DIR/monitor.log" >&2; die "monitor not created"; }
+    --auth scram-sha-256 --no-ssl >>"$DIR/monitor.log" 2>&1 || { tail -20 "$DIR/monitor.log" >&2; die "monitor not created"; }
   run_node m
   wait_for "the monitor" 30 'psql_local m pg_auto_failover -c "SELECT 1" >/dev/null 2>&1'
-  admit_host_side m
+  # Before any node registers: the keepers log in as autoctl_node with this password.
+  set_password m postgres
+  set_password m autoctl_node
+  close_hba m
   tune_monitor >/dev/null
 
   for (( i = 1; i <= n; i++ )); do
     host_up "$(node_ns "$i")" "$(node_addr "$i")"
     fast_keepalives "$i"
     autoctl "$i" create postgres --pgdata "$(node_data "$i")" --pgport "$(node_port "$i")" --hostname "$(node_addr "$i")" \
-      --name "node$i" --monitor "$MONITOR_URI" --auth trust --no-ssl --pg-hba-lan --dbname ball \
+      --name "node$i" --monitor "$MONITOR_URI" --auth scram-sha-256 --no-ssl --pg-hba-lan --dbname ball \
       --pgctl $PGBIN/pg_ctl >>"$DIR/node$i.log" 2>&1 || { tail -20 "$DIR/node$i.log" >&2; die "node $i not created"; }
     tune_keeper "$i"
     run_node "$i"
     if (( i == 1 )); then
       wait_for "node 1 as the only primary" 60 '[[ $(states) == "node1 single single" ]] && psql_local 1 postgres -c "SELECT 1" >/dev/null 2>&1'
-      admit_host_side 1
+      # Roles and pg_hba.conf are copied to every standby by its base backup. pg_autoctl made
+      # the replication role without a password; a standby's base backup needs it.
+      set_password 1 postgres
+      set_password 1 pgautofailover_replicator
+      psql_local 1 postgres -c "CREATE ROLE ball LOGIN" >/dev/null
+      set_password 1 ball
+      close_hba 1
       # Copied to every standby by its base backup. synchronous_commit=on (the default, said
       # here on purpose): a commit returns once a synchronous standby has flushed it.
       # wal_sender_timeout 5 s (pg_auto_failover sets 30 s): the keeper demotes a primary that
@@ -195,12 +269,11 @@ up() {
       psql_at 1 postgres <<'SQL' >/dev/null
 ALTER SYSTEM SET synchronous_commit = on;
 ALTER SYSTEM SET wal_sender_timeout = '5s';
-CREATE ROLE ball LOGIN;
 ALTER DATABASE ball OWNER TO ball;
 SQL
       # The application's rule (pg_autoctl's --pg-hba-lan names its own user only); standbys
       # copy the file with their base backup.
-      echo "host ball ball $SUBNET.0/24 trust # ball-orleans (pg-ha.sh)" >>"$(node_data 1)/pg_hba.conf"
+      echo "host ball ball $SUBNET.0/24 scram-sha-256 # ball-orleans (pg-ha.sh)" >>"$(node_data 1)/pg_hba.conf"
       psql_at 1 postgres -c "SELECT pg_reload_conf()" >/dev/null
     else
       wait_for "node $i as a standby" 90 '[[ $(states | grep -c "secondary secondary") == $(( i - 1 )) ]]'
@@ -221,7 +294,7 @@ connection_string() {
   # read-write, not primary: a standby being promoted is out of recovery before pg_auto_failover
   # lets it take writes (default_transaction_read_only stays on until the old primary is fenced).
   # Host states are cached 1 s, not 10: a server learnt to be a standby may be the primary now.
-  echo "Host=$hosts;Username=ball;Database=ball;Target Session Attributes=read-write;Host Recheck Seconds=1"
+  echo "Host=$hosts;Username=ball;Password=$(secret ball);Database=ball;Target Session Attributes=read-write;Host Recheck Seconds=1"
 }
 
 # Every process node I runs: its keeper and every PostgreSQL process (their pids in its namespace).
@@ -267,6 +340,6 @@ case $cmd in
                 [[ -z $pids ]] || kill -KILL $pids; say "monitor stopped (SIGKILL)" ;;
   start-monitor) [[ -z $(node_pids m) ]] || die "the monitor still runs"; run_node m
                  wait_for "the monitor" 30 'psql_at m pg_auto_failover -c "SELECT 1" >/dev/null 2>&1'; say "monitor started" ;;
-  monitor) echo "Host=$(node_addr m);Port=$(node_port m);Username=postgres;Database=pg_auto_failover" ;;
+  monitor) echo "Host=$(node_addr m);Port=$(node_port m);Username=postgres;Password=$(secret postgres);Database=pg_auto_failover" ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac
