@@ -81,19 +81,24 @@ internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFact
         _ => LogRedaction.Redact(Convert.ToString(value, CultureInfo.InvariantCulture)),
     };
 
-    /// <summary>An entry's state: its redacted message, and its values (none when the original had no named values).</summary>
+    /// <summary>
+    /// An entry's state: its redacted message, and its values (none when the original had no named
+    /// values), redacted only when a provider reads them: the simple console format never does.
+    /// </summary>
     private sealed class RedactedState(string message, IEnumerable<KeyValuePair<string, object?>>? values) : IReadOnlyList<KeyValuePair<string, object?>>
     {
-        private readonly KeyValuePair<string, object?>[] _values =
-            values?.Select(v => new KeyValuePair<string, object?>(v.Key, Redacted(v.Value))).ToArray() ?? [];
+        private KeyValuePair<string, object?>[]? _values;
+
+        private KeyValuePair<string, object?>[] Values =>
+            _values ??= values?.Select(v => new KeyValuePair<string, object?>(v.Key, Redacted(v.Value))).ToArray() ?? [];
 
         public string Message { get; } = message;
 
-        public int Count => _values.Length;
+        public int Count => Values.Length;
 
-        public KeyValuePair<string, object?> this[int index] => _values[index];
+        public KeyValuePair<string, object?> this[int index] => Values[index];
 
-        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)_values).GetEnumerator();
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)Values).GetEnumerator();
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
