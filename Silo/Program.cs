@@ -20,8 +20,9 @@ if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is nul
 try
 {
     builder.Services.AddBallOptions(builder.Configuration);
-    // While the database is down, a failure it causes is one line, not a stack trace.
-    builder.Logging.AddDatabaseOutageLines();
+    // No visitor id in any log line, Orleans' included; while the database is down, a failure it
+    // causes is one line, not a stack trace.
+    builder.Logging.AddBallLogging();
     builder.UseOrleans(silo => silo.AddBallSilo(builder.Configuration, SiloListening.AnyAddress));
     builder.Services.AddBallSiloTelemetry(builder.Configuration);
     var host = builder.Build();

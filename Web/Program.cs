@@ -17,8 +17,9 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 builder.WebHost.UseBallStaticFiles(builder.Environment);
-// While the database is down, a failure it causes is one line, not a stack trace.
-builder.Logging.AddDatabaseOutageLines();
+// No visitor id in any log line, Orleans' included; while the database is down, a failure it
+// causes is one line, not a stack trace.
+builder.Logging.AddBallLogging();
 
 if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
 {

@@ -12,7 +12,7 @@ namespace BallOrleans.Tests.Security;
 /// <summary>
 /// The visitor cookie is signed (issue 18, item 4): forged cookies cost no grain and no database
 /// read, a grain key from the cluster's own listing is no cookie, and a cookie from before signing
-/// keeps its ball and comes back signed.
+/// keeps its ball and comes back signed, once, within a window after signing began (issue 26, item 3).
 /// </summary>
 [Collection(RunsAlone.Name)]
 // Two sites a test and settled table statistics: 10-30 s a test on a busy machine.
@@ -119,7 +119,7 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
     }
 
     [Fact]
-    public async Task A_cookie_from_before_signing_keeps_its_ball_and_comes_back_signed()
+    public async Task A_cookie_from_before_signing_keeps_its_ball_and_comes_back_signed_once()
     {
         var database = await postgres.CreateDatabaseAsync("legacy_cookies");
         string old;
@@ -149,6 +149,20 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
             Assert.Null(Pages.NewVisitorId(next));
         }
 
+        // It was honoured once, and the database keeps a hash of the id for that, not the id.
+        Assert.Equal(1, await StoredVisitors.ScalarAsync(database,
+            $"SELECT count(*) FROM ball_legacy_cookies_used WHERE id_sha256 = sha256(convert_to('{old}', 'UTF8'))"));
+        Assert.Equal(1, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_legacy_cookies_used"));
+
+        // The same bare id again, from anywhere (an old log, a dump, the browser's stale copy): a fresh visitor.
+        using (var again = await SendAsync(app.ClientFrom(IPAddress.Parse("127.0.0.3")), old, (HttpMethod.Get, Browser, null)))
+        {
+            var fresh = Pages.NewVisitorId(again) ?? throw new InvalidOperationException("a second presentation got no cookie");
+            Assert.NotEqual(old, Pages.IdOf(fresh));
+            Assert.Equal(1, Pages.ReadBall(await again.Content.ReadAsStringAsync()).Views);
+            Assert.Equal(oldBall.Views + 2, await StoredViewsAsync(database, old));
+        }
+
         // A visitor made since signing began is known by a signed cookie only.
         using (var bare = await SendAsync(client, Pages.IdOf(since), (HttpMethod.Get, Browser, null)))
         {
@@ -175,6 +189,28 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
         Assert.Equal(visitorsBefore, await VisitorGrainCost.VisitorActivationsAsync(grains));
         Assert.InRange(tableAfter.Reads - tableBefore.Reads, 1, 5 + (int)Math.Ceiling(seconds));
         Assert.Equal(tableBefore.Inserts, tableAfter.Inserts);
+    }
+
+    [Fact]
+    public async Task A_cookie_from_before_signing_is_a_fresh_visitor_once_the_window_has_passed()
+    {
+        var database = await postgres.CreateDatabaseAsync("legacy_window");
+        string old;
+        await using (var before = new BallWebApp(database))
+        {
+            old = Pages.IdOf((await NewVisitorAsync(before.CreateCookielessClient())).Cookie);
+        }
+
+        // Signing began 8 days ago (the default window is 7), after that visitor's first visit.
+        await StoredVisitors.QueryAsync(database, "UPDATE ball_cookie_signing SET began = now() - interval '8 days', legacy_visitors = true");
+        await StoredVisitors.QueryAsync(database, $"UPDATE ball_grain_state SET first_seen = now() - interval '9 days' WHERE grain_key = '{old}'");
+        await using var app = new BallWebApp(database);
+
+        using var late = await SendAsync(app.CreateCookielessClient(), old, (HttpMethod.Get, Browser, null));
+        var fresh = Pages.NewVisitorId(late) ?? throw new InvalidOperationException("no cookie for the fresh visitor");
+        Assert.NotEqual(old, Pages.IdOf(fresh));
+        Assert.Equal(1, Pages.ReadBall(await late.Content.ReadAsStringAsync()).Views);
+        Assert.Equal(1, await StoredViewsAsync(database, old));
     }
 
     [Fact]

@@ -169,6 +169,7 @@ public sealed partial class KubernetesManifestTests
         AddSection(known, BallPageOptions.Section, typeof(BallPageOptions));
         AddSection(known, VisitOptions.Section, typeof(VisitOptions));
         AddSection(known, NewVisitorLimitOptions.Section, typeof(NewVisitorLimitOptions));
+        AddSection(known, VisitorCookieOptions.Section, typeof(VisitorCookieOptions));
         AddSection(known, StatsOptions.Section, typeof(StatsOptions));
         AddSection(known, AdminOptions.Section, typeof(AdminOptions));
         AddSection(known, FailedLoginOptions.Section, typeof(FailedLoginOptions));

@@ -21,6 +21,7 @@ public sealed class ReleasedSchemaTests
         { "006_erasure_ledger.sql", "934d2b7fa98d3402008c25e5a95cb006c4a94db3cb5719d056e99ebde5366f21" },
         { "007_cookie_keys.sql", "27f1a926682d51131b3ee901944748e58608ec10a2e793464f4703c6b3ebdd4a" },
         { "008_assigned.sql", "f9e5ec02a1137109ebd93ab0a20325320a3b9b213c6bc877f29fb0decf27c1df" },
+        { "009_legacy_cookies_used.sql", "37fcfb68c562964e03890e9d1a9f5f0bd488f2059044fd5dec100080111f179a" },
     };
 
     [Theory]

@@ -1,7 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BallOrleans.Grains.Diagnostics;
@@ -40,17 +37,6 @@ public static class DatabaseOutageLogging
         ("Orleans.Runtime.MembershipService.MembershipAgent", "LogErrorFailureUpdatingStatusToDead"),
     ];
 
-    /// <summary>Wraps the host's logger factory, so that every provider (console, JSON) gets the short lines.</summary>
-    public static ILoggingBuilder AddDatabaseOutageLines(this ILoggingBuilder logging)
-    {
-        logging.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new Factory(new LoggerFactory(
-            sp.GetServices<ILoggerProvider>(),
-            sp.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
-            sp.GetService<IOptions<LoggerFactoryOptions>>(),
-            sp.GetService<IExternalScopeProvider>()))));
-        return logging;
-    }
-
     /// <summary>
     /// The reason, in one line, when <paramref name="exception"/> or one it wraps says that the
     /// database could not be reached or went away; null for anything else (a bad statement, a
@@ -80,7 +66,8 @@ public static class DatabaseOutageLogging
         return null;
     }
 
-    private sealed class Factory(LoggerFactory inner) : ILoggerFactory
+    /// <summary>In front of the host's logger factory (<see cref="BallLogging.AddBallLogging"/>), so that every provider (console, JSON) gets the short lines.</summary>
+    internal sealed class Factory(ILoggerFactory inner) : ILoggerFactory
     {
         public ILogger CreateLogger(string categoryName) => new Logger(inner.CreateLogger(categoryName), categoryName);
 

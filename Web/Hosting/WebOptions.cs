@@ -13,6 +13,7 @@ public static class WebOptions
         services.AddBallOptions(configuration);
         services.AddValidatedOptions<VisitOptions>(configuration, VisitOptions.Section);
         services.AddValidatedOptions<NewVisitorLimitOptions>(configuration, NewVisitorLimitOptions.Section);
+        services.AddValidatedOptions<VisitorCookieOptions>(configuration, VisitorCookieOptions.Section);
         services.AddValidatedOptions<BallPageOptions>(configuration, BallPageOptions.Section);
         services.AddValidatedOptions<AdminOptions>(configuration, AdminOptions.Section);
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminPasswordPolicy>();

@@ -76,6 +76,7 @@ public static class VisitEndpoints
             // Not a visit (HEAD, a prefetch, a crawler): show what the visitor has, store nothing.
             if (await visits.PeekAsync(cookieId, context.RequestAborted) is not { } shown)
             {
+                await ReissueAsync(context, cookies, cookie);
                 return Unavailable(context, NotCounted);
             }
 
@@ -117,15 +118,19 @@ public static class VisitEndpoints
                 return Page(newcomer, counted: false, exposure);
             case VisitOutcome.NotStored:
                 // Storage refused: definitely not counted; reload in a moment.
+                await ReissueAsync(context, cookies, cookie);
                 return Unavailable(context, NotCounted);
             case VisitOutcome.Unconfirmed:
+                await ReissueAsync(context, cookies, cookie);
                 return Unavailable(context, Unknown);
             default:
                 throw new UnreachableException($"a visit outcome this page does not know: {outcome}");
         }
     }
 
-    // A bare cookie from before signing, or one signed by a key that no longer signs, is replaced by a freshly signed one.
+    // A bare cookie from before signing, or one signed by a key that no longer signs, is replaced by
+    // a freshly signed one, on a 503 too: a bare id is honoured once only, and the visitor keeps
+    // their ball only if the signed cookie reaches them, whatever became of this visit.
     private static async Task ReissueAsync(HttpContext context, VisitorCookies cookies, CookieVisitor? cookie)
     {
         if (cookie is { Reissue: true })

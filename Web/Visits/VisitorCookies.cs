@@ -18,8 +18,9 @@ public readonly record struct CookieReading(CookieVisitor? Visitor, bool Forged)
 /// <summary>
 /// Reads and writes the <c>ball_visitor</c> cookie (<see cref="VisitorCookie"/>): a cookie whose tag
 /// verifies names its visitor; a missing, mangled or forged one names nobody (a fresh visitor), at
-/// the cost of one HMAC and no grain call or database read. A bare id from before signing gets one
-/// index probe (<see cref="LegacyVisitorCookies"/>), from the client address's new-visitor budget.
+/// the cost of one HMAC and no grain call or database read. A bare id from before signing, within
+/// the window after signing began, gets one index probe (<see cref="LegacyVisitorCookies"/>), from
+/// the client address's new-visitor budget, and is honoured once.
 /// </summary>
 public sealed class VisitorCookies(VisitorCookieKeys keys, LegacyVisitorCookies legacy, NewVisitorLimit limit, TimeProvider clock)
 {
@@ -50,8 +51,8 @@ public sealed class VisitorCookies(VisitorCookieKeys keys, LegacyVisitorCookies 
         // A bare id spends a token of its address's new-visitor budget, as minting a visitor
         // does: guessing ids costs a prober no less than asking for new ones. One not honoured
         // names nobody we know of: an unknown id, not a forged one (it never claimed a tag).
-        return LegacyVisitorCookies.MayExist(ring, now) && limit.TryMint(client)
-            && await legacy.IsFromBeforeSigningAsync(id, ring, cancellationToken)
+        return legacy.MayExist(ring, now) && limit.TryMint(client)
+            && await legacy.TryRedeemAsync(id, ring, cancellationToken)
             ? new CookieReading(new CookieVisitor(id, Reissue: true), Forged: false)
             : CookieReading.None;
     }

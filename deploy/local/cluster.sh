@@ -34,7 +34,7 @@
 # CLUSTER_SILO_PORT+i-1 (default 11111) and CLUSTER_GATEWAY_PORT+i-1 (default 30000); silo ports
 # are CLUSTER_SILO_PORT..+24, which is how partition and loss rules recognise silo-to-silo traffic.
 # CLUSTER_CONFIGURATION picks the build (default Release; the tests use their own, with --no-build).
-# Any other Orleans__*, Ball__*, Visits__*, Stats__*... variable is passed on to every process.
+# Any other Orleans__*, Ball__*, Visits__*, NewVisitors__*, Cookies__*, Stats__*... variable is passed on to every process.
 #
 # --netns (root; installs Debian's iptables, faketime and socat when missing): network number
 # CLUSTER_NETNS (default 1, 1-254) makes a bridge ball<N>-br with 10.213.<N>.1 on the host side,
@@ -349,7 +349,7 @@ case $cmd in
     fi
     # Everything later commands need, private to this user: it may hold a password.
     # `export` lines, not `declare -x`: sourced inside a function, declare would make them local.
-    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|FailedLogins__|Stats__|Logging__|CLUSTER_)' \
+    ( umask 077; { export -p | grep -E '^declare -x (ConnectionStrings__|PG[A-Z]+=|Orleans__|Ball__|Visits__|NewVisitors__|Cookies__|FailedLogins__|Stats__|Logging__|CLUSTER_)' \
                      | sed 's/^declare -x /export /' || true
                    echo "CONFIG=$CONFIG"; echo "WEB_PORT=$WEB_PORT"; echo "NETNS=$NETNS"; echo "PG_HA=$PG_HA"
                    printf 'DB_CONNECTION=%q\n' "$DB_CONNECTION"; } >"$RUN_DIR/settings" )
