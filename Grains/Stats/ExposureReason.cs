@@ -32,13 +32,20 @@ public enum ExposureReason
     /// newcomer's, counted as a new visitor. A memo line of the waterfall, not subtracted.
     /// </summary>
     ForgedId,
+
+    /// <summary>A newcomer over the web instance's new-visitor limit (whatever their address): shown, not stored.</summary>
+    GlobalNewVisitorLimit,
+
+    /// <summary>A returning visitor over their cookie's visit rate: shown their ball, the visit not stored.</summary>
+    CookieVisitLimit,
 }
 
 /// <summary>The reasons' names in <c>/api/stats</c>, and which of them the waterfall subtracts.</summary>
 public static class ExposureReasons
 {
     public static IReadOnlyList<ExposureReason> NotCounted { get; } =
-        [ExposureReason.Bot, ExposureReason.Preview, ExposureReason.HeadOrPrefetch, ExposureReason.NewVisitorLimit];
+        [ExposureReason.Bot, ExposureReason.Preview, ExposureReason.HeadOrPrefetch, ExposureReason.NewVisitorLimit,
+            ExposureReason.GlobalNewVisitorLimit, ExposureReason.CookieVisitLimit];
 
     public static IReadOnlyList<ExposureReason> Reassigned { get; } = [ExposureReason.UnknownId, ExposureReason.ForgedId];
 
@@ -50,8 +57,18 @@ public static class ExposureReasons
         ExposureReason.NewVisitorLimit => "newVisitorLimit",
         ExposureReason.UnknownId => "unknownId",
         ExposureReason.ForgedId => "forgedId",
+        ExposureReason.GlobalNewVisitorLimit => "globalNewVisitorLimit",
+        ExposureReason.CookieVisitLimit => "cookieVisitLimit",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
+
+    /// <summary>
+    /// True when each request of the stage was shown a fresh assignment (a newcomer's ball, at the
+    /// configured odds), so that its requests can have a split check; a returning visitor's
+    /// requests all carry one arm.
+    /// </summary>
+    public static bool ShowsFreshAssignment(this ExposureReason reason) =>
+        reason is ExposureReason.NewVisitorLimit or ExposureReason.GlobalNewVisitorLimit;
 }
 
 /// <summary>One in-memory counter of the waterfall: a UTC day, a reason, and the ball shown (null: none).</summary>

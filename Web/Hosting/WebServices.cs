@@ -19,6 +19,7 @@ public static class WebServices
     {
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<NewVisitorLimit>();
+        services.AddSingleton<CookieVisitLimit>();
         services.AddSingleton<VisitService>();
         services.AddSingleton<VisitorCookieKeys>();
         services.AddSingleton<LegacyVisitorCookies>();

@@ -48,7 +48,7 @@ public sealed record Waterfall(WaterfallSlice AllTime, IReadOnlyList<WaterfallSl
     /// <summary>
     /// Builds the stages from the stored figures and the in-memory counters. <paramref name="check"/>
     /// is the split check of red and blue visitors (or requests) at a sequential alpha; every stage
-    /// with visitors gets one, and so does the new-visitor limit (each of its requests is a fresh
+    /// with visitors gets one, and so do the new-visitor limits (each of their requests is a fresh
     /// assignment). Other request stages get none: one visitor's requests all carry one arm.
     /// </summary>
     public static Waterfall Build(
@@ -88,7 +88,7 @@ public sealed record Waterfall(WaterfallSlice AllTime, IReadOnlyList<WaterfallSl
         var remainingStage = Stage(Remaining, null, true, arm => arm is { } c ? remaining(c) : ArmFigures.Zero);
         var counted = Stage(Counted, null, true, arm => erasedStages.Aggregate(remainingStage.Of(arm), (sum, s) => sum.Plus(s.Of(arm))));
         var notCounted = ExposureReasons.NotCounted
-            .Select(r => Stage(NotCounted, r.Name(), false, arm => new ArmFigures(inMemory(r, arm), null), r == ExposureReason.NewVisitorLimit)).ToList();
+            .Select(r => Stage(NotCounted, r.Name(), false, arm => new ArmFigures(inMemory(r, arm), null), r.ShowsFreshAssignment())).ToList();
         var shown = Stage(Shown, null, false,
             arm => new ArmFigures(counted.Of(arm).Requests + notCounted.Sum(s => s.Of(arm).Requests), null));
         var reassigned = ExposureReasons.Reassigned

@@ -78,6 +78,8 @@ public static class WaterfallSection
         (Waterfall.NotCounted, "preview") => "not counted: preview",
         (Waterfall.NotCounted, "headOrPrefetch") => "not counted: HEAD or prefetch",
         (Waterfall.NotCounted, "newVisitorLimit") => "not counted: new-visitor limit",
+        (Waterfall.NotCounted, "globalNewVisitorLimit") => "not counted: global new-visitor limit",
+        (Waterfall.NotCounted, "cookieVisitLimit") => "not counted: visit rate of the cookie",
         (Waterfall.Counted, _) => "counted (assigned)",
         (Waterfall.Erased, "forget") => "erased: forget-me",
         (Waterfall.Erased, "retention") => "erased: retention",

@@ -28,7 +28,8 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> ShowBallAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+        HttpContext context, VisitService visits, VisitCounting counting, CookieVisitLimit cookieLimit, ExposureCounting exposures, VisitorCookies cookies,
+        IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
@@ -50,9 +51,12 @@ public static class VisitEndpoints
         }
 
         var cookieId = cookie?.VisitorId;
-        if (counting.NotCountedReason(context.Request) is { } notCounted)
+        // A visitor over their cookie's visit rate is charged only for what would count.
+        if ((counting.NotCountedReason(context.Request)
+            ?? (cookieId is not null && !cookieLimit.TryVisit(cookieId) ? ExposureReason.CookieVisitLimit : null)) is { } notCounted)
         {
-            // Not a visit (HEAD, a prefetch, a crawler): show what the visitor has, store nothing.
+            // Not a visit (HEAD, a prefetch, a crawler), or one more than the cookie's rate: show
+            // what the visitor has, store nothing.
             if (await visits.PeekAsync(cookieId, context.RequestAborted) is not { } shown)
             {
                 await ReissueAsync(context, cookies, cookie);
@@ -80,10 +84,10 @@ public static class VisitEndpoints
                 }
 
                 return Page(counted.View, counted: true);
-            case VisitOutcome.UnknownVisitor:
-                // No visitor could be minted (the address is over its limit): a newcomer's ball, uncounted.
+            case VisitOutcome.UnknownVisitor unknown:
+                // No visitor could be minted (a new-visitor limit refused): a newcomer's ball, uncounted.
                 var newcomer = visits.Newcomer();
-                exposures.Shown(ExposureReason.NewVisitorLimit, newcomer.Color);
+                exposures.Shown(unknown.LimitedBy ?? ExposureReason.NewVisitorLimit, newcomer.Color);
                 return Page(newcomer, counted: false);
             case VisitOutcome.NotStored:
                 // Storage refused: definitely not counted; reload in a moment.

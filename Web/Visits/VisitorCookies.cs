@@ -34,8 +34,8 @@ public sealed class VisitorCookies(VisitorCookieKeys keys, LegacyVisitorCookies 
                 : null;
         }
 
-        // A bare id spends a token of its address's new-visitor budget, as minting a visitor
-        // does: guessing ids costs a prober no less than asking for new ones.
+        // A bare id spends a token of the new-visitor budgets (its address's, the instance's), as
+        // minting a visitor does: guessing ids costs a prober no less than asking for new ones.
         return legacy.MayExist(ring, now) && limit.TryMint(client)
             && await legacy.TryRedeemAsync(id, ring, cancellationToken)
             ? new CookieVisitor(id, Reissue: true)
