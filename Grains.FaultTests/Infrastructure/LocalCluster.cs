@@ -49,6 +49,16 @@ public sealed class LocalCluster : IAsyncDisposable
             ["CLUSTER_GATEWAY_PORT"] = gatewayPort.ToString(),
             ["Orleans__ClusterId"] = $"test-{Path.GetFileName(runDirectory)}",
             ["Logging__LogLevel__Default"] = "Warning",
+            // VisitLoad's workers reload every 5-20 ms (50-200 visits a second each), and a visit
+            // over a limit shows a ball with views that the history checker would read as counted:
+            // the scenarios measure faults, so the limits are raised well clear of the load.
+            // Per cookie: 1,000 a second sustained, against at most 200.
+            ["Visits__PerCookiePerMinute"] = "60000",
+            ["Visits__PerCookieBurst"] = "1000",
+            // In all: 5,000 new visitors a second, against the load's few hundred at most (every
+            // 4th visit of a dozen workers a newcomer), and at most 100,000 visits a load.
+            ["NewVisitors__GlobalPerSecond"] = "5000",
+            ["NewVisitors__GlobalBurst"] = "100000",
         };
         foreach (var (key, value) in (network?.Environment ?? new Dictionary<string, string?>()).Concat(settings ?? new Dictionary<string, string?>()))
         {

@@ -17,6 +17,8 @@ namespace BallOrleans.Tests.Web;
 /// is known or the deadline passes, then 503. Pure logic, so the visitor's grain is a scripted
 /// stand-in; the real grain's side is pinned in Grains.Tests (GuardedErasureTests, SynchronousCommitTests).
 /// </summary>
+// Alone: its deadlines are real time, and CPU-bound tests beside it starve the thread pool for seconds.
+[Collection(BallOrleans.Tests.Bots.MeasuredAlone.Name)]
 public sealed class ErasureOutcomeTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMilliseconds(600);
@@ -31,7 +33,8 @@ public sealed class ErasureOutcomeTests
 
         Assert.Equal(ErasureOutcome.Unconfirmed, outcome);
         Assert.True(visitor.Calls > 1, $"an unknown outcome must be erased again, not given up at once ({visitor.Calls} calls)");
-        Assert.InRange(clock.Elapsed, Deadline - TimeSpan.FromMilliseconds(550), Deadline + TimeSpan.FromSeconds(1));
+        // Not a speed check: it ends (at the deadline, give or take a busy machine's scheduling), and not before.
+        Assert.InRange(clock.Elapsed, Deadline - TimeSpan.FromMilliseconds(550), Deadline + TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -59,7 +62,8 @@ public sealed class ErasureOutcomeTests
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         Assert.Equal(ErasureOutcome.Unconfirmed, await Erasures(visitor).EraseAsync("visitor", ErasureReason.Forget));
-        Assert.InRange(clock.Elapsed, Deadline - TimeSpan.FromMilliseconds(100), Deadline + TimeSpan.FromSeconds(1));
+        // Not a speed check: it gives up (at the deadline, give or take a busy machine's scheduling), and not before.
+        Assert.InRange(clock.Elapsed, Deadline - TimeSpan.FromMilliseconds(100), Deadline + TimeSpan.FromSeconds(10));
     }
 
     [Fact]

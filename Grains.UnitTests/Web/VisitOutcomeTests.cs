@@ -85,7 +85,7 @@ public sealed class VisitOutcomeTests
     private static VisitService Service(IVisitorGrain visitor, TimeSpan? attemptTimeout = null) => new(
         GrainsServing(visitor),
         ColorAssignmentTests.Assignment(50, 50),
-        new NewVisitorLimit(Options.Create(new NewVisitorLimitOptions())),
+        new NewVisitorLimit(Options.Create(new NewVisitorLimitOptions()), TimeProvider.System),
         Options.Create(new VisitOptions { AttemptTimeout = attemptTimeout ?? TimeSpan.FromSeconds(1) }),
         NullLogger<VisitService>.Instance);
 

@@ -53,9 +53,16 @@ public static class BallMetrics
     public static readonly Histogram<double> StorageWriteLatency =
         Meter.CreateHistogram<double>("ball.storage.write.duration", unit: "s", description: "Visitor state write latency");
 
-    /// <summary>New visitors not minted because their client address was over its limit.</summary>
+    /// <summary>
+    /// New visitors not minted because a limit refused them, tagged <c>limit</c>: <c>address</c>
+    /// (their client address was over its own) or <c>global</c> (the web instance's).
+    /// </summary>
     public static readonly Counter<long> NewVisitorsLimited =
         Meter.CreateCounter<long>("ball.visitors.limited", unit: "{visitor}", description: "New visitors shown a ball but not stored (rate limit)");
+
+    /// <summary>Returning visits shown their ball but not counted because the visitor's cookie was over its visit rate.</summary>
+    public static readonly Counter<long> VisitsLimited =
+        Meter.CreateCounter<long>("ball.visits.limited", unit: "{visit}", description: "Returning visits shown a ball but not stored (per-cookie rate limit)");
 
     /// <summary>
     /// Batches of the grouped visitor storage and erasures sent again, tagged <c>reason</c>:

@@ -37,6 +37,12 @@ public enum ExposureReason
 
     /// <summary>Shown and counted as its visitor's view.</summary>
     Counted,
+
+    /// <summary>A newcomer over the web instance's new-visitor limit (whatever their address): shown, not stored.</summary>
+    GlobalNewVisitorLimit,
+
+    /// <summary>A returning visitor over their cookie's visit rate: shown their ball, the visit not stored.</summary>
+    CookieVisitLimit,
 }
 
 /// <summary>The reasons' names in <c>/api/stats</c>, and which of them are buckets and which memos.</summary>
@@ -44,7 +50,8 @@ public static class ExposureReasons
 {
     /// <summary>Shown, not counted: the not-counted stages, in the waterfall's order.</summary>
     public static IReadOnlyList<ExposureReason> NotCounted { get; } =
-        [ExposureReason.Bot, ExposureReason.Preview, ExposureReason.HeadOrPrefetch, ExposureReason.NewVisitorLimit];
+        [ExposureReason.Bot, ExposureReason.Preview, ExposureReason.HeadOrPrefetch, ExposureReason.NewVisitorLimit,
+            ExposureReason.GlobalNewVisitorLimit, ExposureReason.CookieVisitLimit];
 
     /// <summary>The buckets: every request shown the ball belongs to exactly one of these.</summary>
     public static IReadOnlyList<ExposureReason> Buckets { get; } = [ExposureReason.Counted, .. NotCounted];
@@ -61,8 +68,18 @@ public static class ExposureReasons
         ExposureReason.UnknownId => "unknownId",
         ExposureReason.ForgedId => "forgedId",
         ExposureReason.Counted => "counted",
+        ExposureReason.GlobalNewVisitorLimit => "globalNewVisitorLimit",
+        ExposureReason.CookieVisitLimit => "cookieVisitLimit",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
+
+    /// <summary>
+    /// True when each request of the stage was shown a fresh assignment (a newcomer's ball, at the
+    /// configured odds), so that its requests can have a split check; a returning visitor's
+    /// requests all carry one arm.
+    /// </summary>
+    public static bool ShowsFreshAssignment(this ExposureReason reason) =>
+        reason is ExposureReason.NewVisitorLimit or ExposureReason.GlobalNewVisitorLimit;
 }
 
 /// <summary>

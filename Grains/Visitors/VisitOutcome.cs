@@ -26,7 +26,15 @@ public abstract record VisitOutcome
 
     /// <summary>Not known here: the id was never minted, or the visitor was erased. Nothing was stored.</summary>
     [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.UnknownVisitor")]
-    public sealed record UnknownVisitor : VisitOutcome;
+    public sealed record UnknownVisitor : VisitOutcome
+    {
+        /// <summary>
+        /// Set by the web tier when it then could not mint a visitor either: the limit that
+        /// refused (per address, or the instance's). Not serialized: grains never send it.
+        /// </summary>
+        [field: NonSerialized]
+        public Stats.ExposureReason? LimitedBy { get; init; }
+    }
 
     /// <summary>Storage refused the visit: nothing was counted, and a retry at once would not help.</summary>
     [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.NotStored")]

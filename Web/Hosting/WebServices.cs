@@ -20,6 +20,7 @@ public static class WebServices
     {
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<NewVisitorLimit>();
+        services.AddSingleton<CookieVisitLimit>();
         services.AddSingleton<VisitService>();
         services.AddSingleton<VisitorErasures>();
         services.AddSingleton<VisitorCookieKeys>();

@@ -132,7 +132,7 @@ public sealed record Waterfall(WaterfallSlice AllTime, IReadOnlyList<WaterfallSl
         var shown = Requests(Shown, null, arm => Sum(k => k.Shown == arm));
         var counted = Requests(Counted, null, arm => Bucket(ExposureReason.Counted, arm));
         var notCounted = ExposureReasons.NotCounted
-            .Select(r => Requests(NotCounted, r.Name(), arm => Bucket(r, arm), checkRequests: r == ExposureReason.NewVisitorLimit)).ToList();
+            .Select(r => Requests(NotCounted, r.Name(), arm => Bucket(r, arm), checkRequests: r.ShowsFreshAssignment())).ToList();
         // Every ball shown is put in exactly one bucket of its arm: anything else is left over here.
         var residual = Requests(Residual, InMemory, arm => shown.Of(arm).Requests - counted.Of(arm).Requests - notCounted.Sum(s => s.Of(arm).Requests));
         var memos = ExposureReasons.Memos.Select(r => Requests(Reassigned, r.Name(), arm => Bucket(r, arm))).ToList();

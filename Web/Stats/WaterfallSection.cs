@@ -100,6 +100,8 @@ public static class WaterfallSection
         (Waterfall.Reassigned, "unknownId") => "memo: unknown id",
         (Waterfall.Reassigned, "forgedId") => "memo: forged id",
         (Waterfall.Assigned, _) => "assigned",
+        (Waterfall.NotCounted, "globalNewVisitorLimit") => "not counted: global new-visitor limit",
+        (Waterfall.NotCounted, "cookieVisitLimit") => "not counted: visit rate of the cookie",
         (Waterfall.Erased, "forget") => "erased: forget-me",
         (Waterfall.Erased, "retention") => "erased: retention",
         (Waterfall.Erased, "admin") => "erased: admin",

@@ -28,14 +28,15 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> ShowBallAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, ExposureCounting exposures, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+        HttpContext context, VisitService visits, VisitCounting counting, CookieVisitLimit cookieLimit, ExposureCounting exposures, VisitorCookies cookies,
+        IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         // Counted once the answer is settled, whichever way it went (an exception included), so
         // that a ball shown and put in no bucket, or a bucket with no ball, shows as a residual.
         var exposure = exposures.Begin();
         try
         {
-            return await AnswerAsync(context, visits, counting, exposure, cookies, options, loggers);
+            return await AnswerAsync(context, visits, counting, cookieLimit, exposure, cookies, options, loggers);
         }
         finally
         {
@@ -44,7 +45,8 @@ public static class VisitEndpoints
     }
 
     private static async Task<IResult> AnswerAsync(
-        HttpContext context, VisitService visits, VisitCounting counting, Exposure exposure, VisitorCookies cookies, IOptions<BallPageOptions> options, ILoggerFactory loggers)
+        HttpContext context, VisitService visits, VisitCounting counting, CookieVisitLimit cookieLimit, Exposure exposure, VisitorCookies cookies,
+        IOptions<BallPageOptions> options, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         if (options.Value.Preview && context.Request.Query.TryGetValue(BallPreview.Parameter, out var preview))
@@ -71,9 +73,12 @@ public static class VisitEndpoints
 
         var cookie = reading.Visitor;
         var cookieId = cookie?.VisitorId;
-        if (counting.NotCountedReason(context.Request) is { } notCounted)
+        // A visitor over their cookie's visit rate is charged only for what would count.
+        if ((counting.NotCountedReason(context.Request)
+            ?? (cookieId is not null && !cookieLimit.TryVisit(cookieId) ? ExposureReason.CookieVisitLimit : null)) is { } notCounted)
         {
-            // Not a visit (HEAD, a prefetch, a crawler): show what the visitor has, store nothing.
+            // Not a visit (HEAD, a prefetch, a crawler), or one more than the cookie's rate: show
+            // what the visitor has, store nothing.
             if (await visits.PeekAsync(cookieId, context.RequestAborted) is not { } shown)
             {
                 await ReissueAsync(context, cookies, cookie);
@@ -111,10 +116,10 @@ public static class VisitEndpoints
                 }
 
                 return Page(counted.View, counted: true, exposure);
-            case VisitOutcome.UnknownVisitor:
-                // No visitor could be minted (the address is over its limit): a newcomer's ball, uncounted.
+            case VisitOutcome.UnknownVisitor unknown:
+                // No visitor could be minted (a new-visitor limit refused): a newcomer's ball, uncounted.
                 var newcomer = visits.Newcomer();
-                exposure.Put(ExposureReason.NewVisitorLimit, newcomer.Color);
+                exposure.Put(unknown.LimitedBy ?? ExposureReason.NewVisitorLimit, newcomer.Color);
                 return Page(newcomer, counted: false, exposure);
             case VisitOutcome.NotStored:
                 // Storage refused: definitely not counted; reload in a moment.

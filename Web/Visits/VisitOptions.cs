@@ -27,4 +27,22 @@ public sealed class VisitOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Counted visits per minute that one visitor (their cookie's verified id) may make, sustained;
+    /// 0 turns the limit off. Each counted visit is a synchronous commit, so one valid cookie
+    /// replayed at full speed would cost the database a commit a request; over the limit the visitor
+    /// sees their ball and nothing is stored. 30 a minute, one every two seconds, is faster than
+    /// anyone reads this page for long, while a replayed cookie is held to half a commit a second.
+    /// Per web instance: behind N instances a cookie gets up to N times this.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int PerCookiePerMinute { get; set; } = 30;
+
+    /// <summary>
+    /// How many visits one cookie may make at once before its sustained rate applies: 20 covers a
+    /// person reloading as fast as they can for a few seconds, or a handful of tabs opened together.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int PerCookieBurst { get; set; } = 20;
 }

@@ -7,7 +7,7 @@ namespace BallOrleans.Web.Visits;
 
 /// <summary>
 /// Turns a request into grain calls: a returning visitor's id goes to their grain; a missing,
-/// mangled or unknown id gets a freshly minted visitor, unless its address is over its limit.
+/// mangled or unknown id gets a freshly minted visitor, unless a new-visitor limit refuses.
 /// A call that fails because the cluster is failing over is retried, with the same request id,
 /// until <see cref="VisitOptions.RetryDeadline"/>.
 /// </summary>
@@ -21,8 +21,8 @@ public sealed class VisitService(
 
     /// <summary>
     /// Counts the visit. <see cref="VisitOutcome.Counted"/> carries the minted id when a new visitor
-    /// was stored; <see cref="VisitOutcome.UnknownVisitor"/> means no visitor could be minted (the
-    /// address is over its limit), so nothing was counted. Throws only when <paramref name="aborted"/>
+    /// was stored; <see cref="VisitOutcome.UnknownVisitor"/> means no visitor could be minted (a
+    /// new-visitor limit refused, named in it), so nothing was counted. Throws only when <paramref name="aborted"/>
     /// fires (the client went away).
     /// </summary>
     public async Task<VisitOutcome> VisitAsync(VisitRequest request, CancellationToken aborted = default)
@@ -37,9 +37,9 @@ public sealed class VisitService(
             }
         }
 
-        if (!limit.TryMint(request.Client))
+        if (limit.Refusal(request.Client) is { } refused)
         {
-            return new VisitOutcome.UnknownVisitor();
+            return new VisitOutcome.UnknownVisitor { LimitedBy = refused };
         }
 
         // A new visitor's first visit is stored without activating their grain (see FirstVisitGrain).

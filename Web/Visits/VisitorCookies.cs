@@ -48,9 +48,9 @@ public sealed class VisitorCookies(VisitorCookieKeys keys, LegacyVisitorCookies 
                 : new CookieReading(null, Forged: true);
         }
 
-        // A bare id spends a token of its address's new-visitor budget, as minting a visitor
-        // does: guessing ids costs a prober no less than asking for new ones. One not honoured
-        // names nobody we know of: an unknown id, not a forged one (it never claimed a tag).
+        // A bare id spends a token of the new-visitor budgets (its address's, the instance's), as
+        // minting a visitor does: guessing ids costs a prober no less than asking for new ones.
+        // One not honoured names nobody we know of: an unknown id, not a forged one (it never claimed a tag).
         return legacy.MayExist(ring, now) && limit.TryMint(client)
             && await legacy.TryRedeemAsync(id, ring, cancellationToken)
             ? new CookieReading(new CookieVisitor(id, Reissue: true), Forged: false)
