@@ -141,14 +141,7 @@ public sealed class GuardedErasureTests(PostgresServer postgres) : IClassFixture
             var connection = new NpgsqlConnection(database);
             await connection.OpenAsync();
             var transaction = await connection.BeginTransactionAsync();
-            await using var command = new NpgsqlCommand("""
-                SELECT ball_grain_state_write($1, 'visitor', $2, 0, 0, $3,
-                    (SELECT version FROM ball_grain_state WHERE grain_key = $2 AND state_name = 'visitor' AND service_id = $1))
-                """, connection, transaction);
-            command.Parameters.Add(new() { Value = TestClusters.ServiceId });
-            command.Parameters.Add(new() { Value = visitorId });
-            command.Parameters.Add(new() { Value = JsonSerializer.SerializeToUtf8Bytes(state) });
-            Assert.NotNull(await command.ExecuteScalarAsync() as int?);
+            await StatsBooks.WriteAsync(connection, transaction, visitorId, state);
             return new HeldWrite(database, connection, transaction);
         }
 

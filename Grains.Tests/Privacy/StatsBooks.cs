@@ -118,10 +118,16 @@ internal static class StatsBooks
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
+        await WriteAsync(connection, null, visitorId, state);
+    }
+
+    /// <summary>The same write on <paramref name="connection"/>, inside <paramref name="transaction"/> when one is given (left open: a held write).</summary>
+    public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string visitorId, VisitorState state)
+    {
         await using var command = new NpgsqlCommand("""
             SELECT ball_grain_state_write($1, 'visitor', $2, 0, 0, $3,
                 (SELECT version FROM ball_grain_state WHERE grain_key = $2 AND state_name = 'visitor' AND service_id = $1))
-            """, connection);
+            """, connection, transaction);
         command.Parameters.Add(new() { Value = TestClusters.ServiceId });
         command.Parameters.Add(new() { Value = visitorId });
         command.Parameters.Add(new() { Value = JsonSerializer.SerializeToUtf8Bytes(state) });
