@@ -130,31 +130,9 @@ public sealed class VisitorEraser
         command.Parameters.Add(new() { Value = visitorIds });
         command.Parameters.Add(new() { Value = (object?)notSeenSince?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new() { Value = reason.Name() });
-        using var warnings = new CommitWarnings(connection);
+        // One statement in its own (implicit) transaction, as visits' writes are.
         var erased = 0;
-        try
-        {
-            // One statement in its own (implicit) transaction, as visits' writes are: the reader's
-            // end waits for ReadyForQuery, which follows the commit.
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                erased++;
-            }
-
-            while (await reader.NextResultAsync(cancellationToken))
-            {
-            }
-        }
-        catch (Exception ex) when (CommitOutcomeUnknownException.Leaves(ex))
-        {
-            // The statement went out; whether it committed is PostgreSQL's to know. The pool's
-            // other connections to that server are as doubtful, as GroupedVisitorStorage explains.
-            _dataSource.Clear();
-            throw new CommitOutcomeUnknownException(ex);
-        }
-
-        warnings.ThrowIfAny();
+        await CommittedStatement.RunAsync(_dataSource, command, _ => erased++, cancellationToken);
         return erased;
     }
 }

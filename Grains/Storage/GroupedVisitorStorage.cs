@@ -178,36 +178,8 @@ internal sealed class GroupedVisitorStorage : IGrainStorage, ILifecycleParticipa
         // (measured: a 15 s freeze stalled them 15 s).
         await using var command = VisitorRowWrite.Command(_serviceId, [.. rows.Select(w => w.Row)]);
         command.Connection = connection;
-        using var warnings = new CommitWarnings(connection);
-        try
-        {
-            // The rows come back before the commit; the reader's end waits for PostgreSQL's
-            // ReadyForQuery, which follows the commit (or an error, if it failed). No write
-            // reports success before that.
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                written[reader.GetString(0)] = reader.GetInt32(1);
-            }
-
-            while (await reader.NextResultAsync())
-            {
-            }
-        }
-        catch (Exception ex) when (CommitOutcomeUnknownException.Leaves(ex))
-        {
-            // The statement went out; whether it committed is PostgreSQL's to know. The other
-            // pooled connections to that server are as doubtful (it may be cut off, frozen or
-            // demoted, and a silent one costs each batch a command timeout): drop them, so the
-            // next batch connects afresh to whichever server takes writes now.
-            _dataSource.Clear();
-            throw new CommitOutcomeUnknownException(ex);
-        }
-
-        // Success, but with a warning: the commit's wait for its synchronous standby was cancelled
-        // (Npgsql cancels a command that outlasts its timeout), and PostgreSQL kept the commit on
-        // the primary alone. Not a 200, then: whether a standby will hold it is unknown.
-        warnings.ThrowIfAny();
+        // The rows come back before the commit; none is reported written before it (CommittedStatement).
+        await CommittedStatement.RunAsync(_dataSource, command, reader => written[reader.GetString(0)] = reader.GetInt32(1));
         return written;
     }
 
