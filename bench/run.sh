@@ -5,9 +5,11 @@
 #   bench/run.sh --cold      returning visitors drawn from COLD_VISITORS (1,000,000) stored in each app
 #   bench/run.sh --empty     new visitors on a fresh empty database, from the moment the app is ready
 #   bench/run.sh --stats     /stats and /api/visitors with STATS_VISITORS (1,000,000) stored (site alone)
+#   bench/run.sh --compare   site and baseline interleaved at -c4, -c64 and -c256, new and returning,
+#                            ROUNDS (5) rounds, median ratios (bench/compare.sh; about 12 minutes)
 #   bench/run.sh --capacity  silo start-up time, and memory with CAPACITY_VISITORS activated visitor
 #                            grains (bench/capacity.sh; no wrk, no baseline)
-#   bench/run.sh --all       all of the above, one after the other (about 40 minutes)
+#   bench/run.sh --all       all of the above, one after the other (about 55 minutes)
 #
 # Publishes Web (Release, ReadyToRun) into bench/.build, then runs bench/harness.sh or
 # bench/capacity.sh on it. Run as root (PostgreSQL runs as the postgres user). Every load goes to
@@ -15,16 +17,17 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-capacity=0
+capacity=0 compare=0
 case ${1:-} in
   "") shapes=(new returning) ;;
   --cold) shapes=(cold) ;;
   --empty) shapes=(empty) ;;
   --stats) shapes=(stats) ;;
   --capacity) shapes=() capacity=1 ;;
-  --all) shapes=(new returning cold empty stats) capacity=1 ;;
-  -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-  *) echo "run.sh: unknown option '$1' (known: --cold, --empty, --stats, --capacity, --all)" >&2; exit 2 ;;
+  --compare) shapes=() compare=1 ;;
+  --all) shapes=(new returning cold empty stats) capacity=1 compare=1 ;;
+  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  *) echo "run.sh: unknown option '$1' (known: --cold, --empty, --stats, --compare, --capacity, --all)" >&2; exit 2 ;;
 esac
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -41,6 +44,9 @@ dotnet publish "$ROOT/Web/Web.csproj" -c Release --use-current-runtime --self-co
 
 if (( ${#shapes[@]} )); then
   "$ROOT/bench/harness.sh" "$OUT" "${shapes[@]}"
+fi
+if (( compare )); then
+  "$ROOT/bench/compare.sh" "$OUT"
 fi
 if (( capacity )); then
   results=${RESULTS_DIR:-$ROOT/bench/results}
