@@ -29,6 +29,25 @@ public sealed class BotDetectorTests
         Assert.Equal(bot, Detector.Check(userAgent).IsBot);
 
     [Fact]
+    public void A_cached_verdict_is_the_verdict_and_the_cache_stays_bounded()
+    {
+        using var detector = new BotDetector(BotPatterns.Embedded(), NullLogger<BotDetector>.Instance);
+        var corpus = UserAgentCorpus.Browsers().Concat(UserAgentCorpus.CrawlerUserAgentsExamples()).ToArray();
+        var first = corpus.Select(detector.Check).ToArray();
+        Assert.Equal(first, corpus.Select(detector.Check));
+        Assert.Equal(first, corpus.Select(Detector.Check)); // another instance, its own cache
+        Assert.Contains(first, v => v.IsBot);
+
+        // A client sending a fresh string every time fills the cache to its limit, no further.
+        for (var i = 0; i < BotDetector.CachedVerdicts * 2; i++)
+        {
+            detector.Check($"Mozilla/5.0 (X11; Linux x86_64) Gecko/{i} Firefox/128.0");
+        }
+
+        Assert.InRange(detector.CachedVerdictCount, 1, BotDetector.CachedVerdicts);
+    }
+
+    [Fact]
     public void A_user_agent_longer_than_any_browser_sends_is_a_bot_unread()
     {
         var verdict = Detector.Check("Mozilla/5.0 " + new string('x', BotDetector.MaxUserAgentLength));

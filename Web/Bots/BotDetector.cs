@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace BallOrleans.Web.Bots;
 
@@ -16,7 +17,7 @@ public readonly record struct BotVerdict(bool IsBot, string? Family)
 /// a linear-time prefilter (the same patterns without their lookarounds) says they might match:
 /// safe against hostile input and cheap for browsers. Patterns .NET cannot parse are skipped.
 /// </summary>
-public sealed partial class BotDetector
+public sealed partial class BotDetector : IDisposable
 {
     /// <summary>Real browsers send under 300 characters; a longer user agent is not a person's browser.</summary>
     public const int MaxUserAgentLength = 1024;
@@ -31,6 +32,19 @@ public sealed partial class BotDetector
     // A backstop, far above the microseconds these patterns take: the clock runs through GC
     // pauses and preemption too, so a tight limit would misjudge browsers on a busy machine.
     private static readonly TimeSpan GuardedTimeout = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Distinct user agents whose verdicts are kept. A site's browsers send a few hundred strings
+    /// between them, so nearly every request is a hit; a client that sends a new string each time
+    /// only fills this many entries (MemoryCache's size limit refuses more until it compacts).
+    /// </summary>
+    public const int CachedVerdicts = 10_000;
+
+    private static readonly MemoryCacheEntryOptions CachedEntry = new() { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(30) };
+
+    // The patterns cost microseconds per user agent (several alternations of hundreds of patterns);
+    // the same strings come back on every visit of every visitor who uses that browser.
+    private readonly MemoryCache _verdicts = new(new MemoryCacheOptions { SizeLimit = CachedVerdicts });
 
     private readonly Regex? _linear;
     private readonly Regex? _prefilter;
@@ -74,6 +88,11 @@ public sealed partial class BotDetector
     /// <summary>Patterns .NET cannot parse at all: not applied.</summary>
     public IReadOnlyList<string> SkippedPatterns { get; }
 
+    /// <summary>User agents whose verdicts are kept now (at most <see cref="CachedVerdicts"/>).</summary>
+    public int CachedVerdictCount => _verdicts.Count;
+
+    public void Dispose() => _verdicts.Dispose();
+
     public BotVerdict Check(string? userAgent)
     {
         // No user agent at all is what simple HTTP clients (and tests) send; the list, like
@@ -88,6 +107,22 @@ public sealed partial class BotDetector
             return new BotVerdict(true, OversizedFamily);
         }
 
+        if (_verdicts.TryGetValue(userAgent, out BotVerdict known))
+        {
+            return known;
+        }
+
+        var verdict = Classify(userAgent);
+        if (verdict.Family != TimedOutFamily) // a timeout says as much about the machine's load as about the string
+        {
+            _verdicts.Set(userAgent, verdict, CachedEntry);
+        }
+
+        return verdict;
+    }
+
+    private BotVerdict Classify(string userAgent)
+    {
         if (_linear is not null && _linear.IsMatch(userAgent))
         {
             return new BotVerdict(true, BotFamily.Name(userAgent));
