@@ -33,12 +33,12 @@ esac
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 OUT=$ROOT/bench/.build          # ignored by git; the site runs from here, built once per run
 
-# Published ReadyToRun for this machine's runtime: Orleans, Npgsql and our assemblies ship as IL,
+# Published ReadyToRun (Web.csproj says so) for this machine's runtime: Orleans, Npgsql and our assemblies ship as IL,
 # and JIT-compiling them cost start-up time (exec to first 200: 1.1-1.7 s JIT, 0.9-1.1 s R2R,
 # paired runs) and CPU while the loads run (5-7% of the site's samples were libclrjit).
 echo "run.sh: publishing Web (Release, ReadyToRun) into $OUT" >&2
 rm -rf "$OUT"
-dotnet publish "$ROOT/Web/Web.csproj" -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
+dotnet publish "$ROOT/Web/Web.csproj" -c Release --use-current-runtime --self-contained false \
     -nologo -v q -o "$OUT" >"$ROOT/bench/.build.log" 2>&1 \
   || { cat "$ROOT/bench/.build.log" >&2; exit 1; }
 

@@ -1,3 +1,4 @@
+using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Grains.Stats;
 using System.Reflection;
 using BallOrleans.Grains.Diagnostics;
@@ -146,6 +147,12 @@ public sealed partial class KubernetesManifestTests
         Assert.DoesNotContain(user, new[] { "root", "0", "0:0" });
         Assert.All(Manifests.OfKind("Deployment"), d =>
             Assert.Equal("true", d.Get("spec").Get("template").Get("spec").Get("securityContext").Text("runAsNonRoot")));
+
+        // ReadyToRun: the project says so, and the publish names the runtime it compiles for.
+        var publish = lines.Single(l => l.StartsWith("RUN dotnet publish ", StringComparison.Ordinal));
+        Assert.Contains(" -r linux-x64", publish);
+        var project = publish.Split(' ')[3];
+        Assert.Contains("<PublishReadyToRun>true</PublishReadyToRun>", File.ReadAllText(Path.Combine(Repository.Root(), project)));
     }
 
     /// <summary>Every setting name the code binds, spelled as environment variables.</summary>
