@@ -103,9 +103,11 @@ psqlq() { PGPASSWORD=$PG_PASSWORD PGOPTIONS='-c client_min_messages=warning' "$P
 fresh_db() { psqlq -d postgres -c "drop database if exists $1" -c "create database $1"; }
 cs() { echo "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=$1"; }
 
-url_of() { [[ $1 == site ]] && echo "http://127.0.0.1:$SITE_PORT" || echo "http://127.0.0.1:$BASE_PORT"; }
-cookie_of() { [[ $1 == site ]] && echo ball_visitor || echo visitor; }
-count_sql_of() { [[ $1 == site ]] && echo "$SITE_COUNT_SQL" || echo "$BASE_COUNT_SQL"; }
+# Any app but the baseline is the site, co-hosted or as a cluster (APP_URLS names other ports).
+declare -A APP_URLS=()
+url_of() { if [[ -n ${APP_URLS[$1]:-} ]]; then echo "${APP_URLS[$1]}"; elif [[ $1 == baseline ]]; then echo "http://127.0.0.1:$BASE_PORT"; else echo "http://127.0.0.1:$SITE_PORT"; fi; }
+cookie_of() { [[ $1 == baseline ]] && echo visitor || echo ball_visitor; }
+count_sql_of() { [[ $1 == baseline ]] && echo "$BASE_COUNT_SQL" || echo "$SITE_COUNT_SQL"; }
 
 # start_app APP DB [PASSWORD]: starts it on its port, against DB, and waits until it is ready.
 start_app() {
@@ -143,12 +145,15 @@ start_app() {
 # stop_app APP: stops the app and waits until its database connections are gone: a backend
 # that exits flushes its table statistics, which the HOT share is read from.
 stop_app() {
-  local app=$1 pid=${APP_PIDS[$1]:-} db=${APP_DBS[$1]:-}
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  local app=$1 pids=${APP_PIDS[$1]:-} db=${APP_DBS[$1]:-} pid
+  [[ -n $pids ]] || return 0
+  # shellcheck disable=SC2086  # one or more pids (a cluster's processes)
+  kill -TERM $pids 2>/dev/null || true
+  for pid in $pids; do
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   unset "APP_PIDS[$app]"
   for _ in $(seq 100); do
     [[ $(psqlq -d postgres -c "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid() and datname = '$db'") == 0 ]] && return 0
@@ -172,7 +177,12 @@ harvest() {
 
 # ------------------------------------------------------------------------------ measuring
 # app_ticks APP: CPU ticks of the app (all its threads).
-app_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/${APP_PIDS[$1]}/stat"; }
+# APP_PIDS[APP] may list several processes (a cluster's web tier and silos): their sum.
+app_ticks() {
+  local pid files=()
+  for pid in ${APP_PIDS[$1]}; do files+=("/proc/$pid/stat"); done
+  awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }' "${files[@]}"
+}
 # CPU ticks of PostgreSQL: the postmaster and every process whose parent it is. Backends that
 # ended meanwhile are counted too: the postmaster reaps them, and their time moves into its
 # cutime/cstime. A process may vanish between the glob and its read: cat then fails on that
@@ -222,13 +232,13 @@ ROW_HEADER=$(printf '%-9s %-6s %9s %8s %8s %7s %7s %9s %8s %8s %8s %8s' app wind
 
 hot_snapshot() { psqlq -d "$1" -F ' ' -c "select relname, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables"; }
 
-# stats_lag ENDED_NS: seconds from ENDED_NS (the end of the site's load) until /api/stats shows
+# stats_lag ENDED_NS DB [APP]: seconds from ENDED_NS (the end of the site's load) until /api/stats shows
 # every view stored. Summing a large table of grain state takes a while, so /api/stats is polled
 # in the background meanwhile, and its first poll that shows the stored sum is looked up after.
 stats_lag() {
   local ended=$1 db=$2 polls=$work/polls stored poller
   ( until (( $(date +%s%N) - ended > 30000000000 )); do
-      echo "$(date +%s%N) $(curl -fs -A "" --max-time 2 "http://127.0.0.1:$SITE_PORT/api/stats" | grep -o '"views":[0-9]*' | head -1 | cut -d: -f2)"
+      echo "$(date +%s%N) $(curl -fs -A "" --max-time 2 "$(url_of "${3:-site}")/api/stats" | grep -o '"views":[0-9]*' | head -1 | cut -d: -f2)"
       sleep 0.05
     done ) >"$polls" &
   poller=$!
@@ -271,16 +281,16 @@ durability_check() {
 }
 psql_uri() { echo "postgresql://postgres@127.0.0.1:$PG_PORT/$1"; }
 
-# limits_check: prints one line; fails (status 1) if any of the site's rate limits turned a
+# limits_check [APP]: prints one line; fails (status 1) if any of the site's rate limits turned a
 # visit away (its /metrics counters): a limited visit is shown, not stored, not measured.
 limits_check() {
-  local limited
-  limited=$(curl -fs --max-time 10 "$(url_of site)/metrics" \
+  local app=${1:-site} limited
+  limited=$(curl -fs --max-time 10 "$(url_of "$app")/metrics" \
     | awk '/^ball_(visitors|visits)_limited_total[{ ]/ { n += $NF } END { print n + 0 }') || limited=unknown
   if [[ $limited == 0 ]]; then
-    echo "site: rate limits: none fired"
+    echo "$app: rate limits: none fired"
   else
-    echo "site: rate limits: INVALID, $limited visits turned away by a limit"
+    echo "$app: rate limits: INVALID, $limited visits turned away by a limit"
     return 1
   fi
 }

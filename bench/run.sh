@@ -7,9 +7,11 @@
 #   bench/run.sh --stats     /stats and /api/visitors with STATS_VISITORS (1,000,000) stored (site alone)
 #   bench/run.sh --compare   site and baseline interleaved at -c4, -c64 and -c256, new and returning,
 #                            ROUNDS (5) rounds, median ratios (bench/compare.sh; about 12 minutes)
+#   bench/run.sh --silos     the site as a cluster (web tier + 1, 2, 3 silos, mutual TLS) beside the
+#                            co-hosted site, returning visitors at -c64 (bench/silos.sh; about 10 minutes)
 #   bench/run.sh --capacity  silo start-up time, and memory with CAPACITY_VISITORS activated visitor
 #                            grains (bench/capacity.sh; no wrk, no baseline)
-#   bench/run.sh --all       all of the above, one after the other (about 55 minutes)
+#   bench/run.sh --all       all of the above, one after the other (about 65 minutes)
 #
 # Publishes Web (Release, ReadyToRun) into bench/.build, then runs bench/harness.sh or
 # bench/capacity.sh on it. Run as root (PostgreSQL runs as the postgres user). Every load goes to
@@ -17,7 +19,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-capacity=0 compare=0
+capacity=0 compare=0 silos=0
 case ${1:-} in
   "") shapes=(new returning) ;;
   --cold) shapes=(cold) ;;
@@ -25,9 +27,10 @@ case ${1:-} in
   --stats) shapes=(stats) ;;
   --capacity) shapes=() capacity=1 ;;
   --compare) shapes=() compare=1 ;;
-  --all) shapes=(new returning cold empty stats) capacity=1 compare=1 ;;
-  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-  *) echo "run.sh: unknown option '$1' (known: --cold, --empty, --stats, --compare, --capacity, --all)" >&2; exit 2 ;;
+  --silos) shapes=() silos=1 ;;
+  --all) shapes=(new returning cold empty stats) capacity=1 compare=1 silos=1 ;;
+  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+  *) echo "run.sh: unknown option '$1' (known: --cold, --empty, --stats, --compare, --silos, --capacity, --all)" >&2; exit 2 ;;
 esac
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -47,6 +50,15 @@ if (( ${#shapes[@]} )); then
 fi
 if (( compare )); then
   "$ROOT/bench/compare.sh" "$OUT"
+fi
+if (( silos )); then
+  SILO_OUT=$ROOT/bench/.build-silo
+  echo "run.sh: publishing Silo (Release, ReadyToRun) into $SILO_OUT" >&2
+  rm -rf "$SILO_OUT"
+  dotnet publish "$ROOT/Silo/Silo.csproj" -c Release --use-current-runtime --self-contained false \
+      -nologo -v q -o "$SILO_OUT" >"$ROOT/bench/.build-silo.log" 2>&1 \
+    || { cat "$ROOT/bench/.build-silo.log" >&2; exit 1; }
+  "$ROOT/bench/silos.sh" "$OUT" "$SILO_OUT"
 fi
 if (( capacity )); then
   results=${RESULTS_DIR:-$ROOT/bench/results}

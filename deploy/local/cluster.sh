@@ -33,7 +33,8 @@
 # started with live in ${CLUSTER_RUN_DIR:-.run/cluster}. Silo i listens on
 # CLUSTER_SILO_PORT+i-1 (default 11111) and CLUSTER_GATEWAY_PORT+i-1 (default 30000); silo ports
 # are CLUSTER_SILO_PORT..+24, which is how partition and loss rules recognise silo-to-silo traffic.
-# CLUSTER_CONFIGURATION picks the build (default Release; the tests use their own, with --no-build).
+# CLUSTER_CONFIGURATION picks the build (default Release; the tests use their own, with --no-build);
+# CLUSTER_SILO_DLL and CLUSTER_WEB_DLL run other builds instead (the benchmark's ReadyToRun publishes).
 # Any other Orleans__*, Ball__*, Visits__*, NewVisitors__*, Cookies__*, Stats__*... variable is passed on to every process.
 #
 # --netns (root; installs Debian's iptables, faketime and socat when missing): network number
@@ -256,7 +257,7 @@ silo_pid() {
 
 start_silo() {
   local i=$1 clock=${2:-} silo_port=$(( ${CLUSTER_SILO_PORT:-11111} + $1 - 1 )) gateway_port=$(( ${CLUSTER_GATEWAY_PORT:-30000} + $1 - 1 ))
-  local dll=$ROOT/Silo/bin/$CONFIG/net10.0/Silo.dll ns="" port
+  local dll=${CLUSTER_SILO_DLL:-$ROOT/Silo/bin/$CONFIG/net10.0/Silo.dll} ns="" port
   [[ -f $dll ]] || die "$dll missing: run without --no-build"
   alive "$RUN_DIR/silo-$i.pid" && die "silo $i is already running"
   local -a env=(Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port")
@@ -364,7 +365,7 @@ case $cmd in
     # Each app reads the appsettings.json beside its dll; the build's static web assets manifest finds wwwroot.
     # shellcheck disable=SC2046
     $(ns_prefix "$web_ns") env "${web_env[@]}" \
-      nohup dotnet "$ROOT/Web/bin/$CONFIG/net10.0/Web.dll" \
+      nohup dotnet "${CLUSTER_WEB_DLL:-$ROOT/Web/bin/$CONFIG/net10.0/Web.dll}" \
       --urls "http://$listen:$WEB_PORT" \
       >"$RUN_DIR/web.log" 2>&1 &
     echo $! >"$RUN_DIR/web.pid"
