@@ -117,7 +117,7 @@ public sealed class GuardedErasureTests(PostgresServer postgres) : IClassFixture
 
         var again = await visitor.ForgetAsync(ErasureReason.Forget);
 
-        Assert.Equal(ErasureOutcome.Unconfirmed, stalled);
+        Assert.Equal(ErasureOutcome.Unknown, stalled);
         Assert.Equal(ErasureOutcome.Erased, again);  // the stalled one was cancelled, so this one erased
         await StatsBooks.AssertNoTraceAsync(database, id);
         await StatsBooks.AssertBalancedAsync(database);

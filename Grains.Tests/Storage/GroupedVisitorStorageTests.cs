@@ -161,7 +161,7 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
         await visitor.VisitAsync(Guid.NewGuid());
 
         await PoisonCommitsOfAsync(database, id);
-        Assert.IsType<VisitOutcome.NotStored>(await visitor.VisitAsync(Guid.NewGuid()));
+        Assert.IsType<VisitOutcome.NotCounted>(await visitor.VisitAsync(Guid.NewGuid()));
         await StoredVisitors.QueryAsync(database, "DROP TRIGGER test_poison ON ball_grain_state");
 
         Assert.Equal(3, (await visitor.CountAsync(Guid.NewGuid())).Views);
@@ -181,7 +181,7 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
         Assert.Equal(1, (await cluster.Client.FirstVisitAsync(once, Guid.NewGuid())).Views);
         Assert.Equal(1, await VisitorGrainTests.StoredViewsAsync(database, once));
         // Only once: a batch that fails again is not stored, and says so.
-        Assert.IsType<VisitOutcome.NotStored>(await cluster.Client.GetGrain<IFirstVisitGrain>(0).VisitAsync(always, null, VisitAttempt.Once()));
+        Assert.IsType<VisitOutcome.NotCounted>(await cluster.Client.GetGrain<IFirstVisitGrain>(0).VisitAsync(always, null, VisitAttempt.Once()));
         Assert.Equal(2, await StoredVisitors.ScalarAsync(database, $"SELECT last_value FROM \"test_fail_{always}\""));
     }
 

@@ -68,7 +68,7 @@ public sealed class LockOrderTests(PostgresServer postgres) : IClassFixture<Post
                     ? cluster.Client.GetGrain<IVisitorGrain>(id).VisitAsync(attempt)
                     : cluster.Client.GetGrain<IFirstVisitGrain>(worker % IFirstVisitGrain.Spread).VisitAsync(id, null, attempt));
                 Interlocked.Increment(ref visits);
-                if (outcome is VisitOutcome.NotStored)
+                if (outcome is VisitOutcome.NotCounted)
                 {
                     Interlocked.Increment(ref notStored);
                 }

@@ -72,7 +72,7 @@ public abstract class SynchronousCommitTests(string storage) : IAsyncLifetime
         await SetStandbyAsync("''");
         var retried = await visitor.VisitAsync(request);
 
-        Assert.IsType<VisitOutcome.Unconfirmed>(cancelled);
+        Assert.IsType<VisitOutcome.Unknown>(cancelled);
         Assert.Equal(2, retried.CountedView().Views);
         Assert.Equal(2, await VisitorGrainTests.StoredViewsAsync(database, id));
     }
@@ -94,9 +94,9 @@ public abstract class SynchronousCommitTests(string storage) : IAsyncLifetime
         await SetStandbyAsync("''");
         var confirmed = await visitor.ForgetAsync(ErasureReason.Forget);
 
-        Assert.Equal(ErasureOutcome.Unconfirmed, cancelled);
+        Assert.Equal(ErasureOutcome.Unknown, cancelled);
         Assert.True(goneOnThePrimary, "the primary keeps a commit whose wait was cancelled");
-        Assert.Equal(ErasureOutcome.Unconfirmed, again);
+        Assert.Equal(ErasureOutcome.Unknown, again);
         Assert.Equal(ErasureOutcome.NothingToErase, confirmed);
         await StatsBooks.AssertNoTraceAsync(database, id);
         await StatsBooks.AssertBalancedAsync(database);

@@ -96,7 +96,7 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
 
         var answer = await visitor.VisitAsync(late);
 
-        Assert.IsType<VisitOutcome.Unconfirmed>(answer);
+        Assert.IsType<VisitOutcome.Unknown>(answer);
         Assert.Equal(VisitorState.RecentRequestLimit + 1, (await visitor.PeekAsync())!.Views);
         Assert.Equal(VisitorState.RecentRequestLimit + 1, await VisitorGrainTests.StoredViewsAsync(database, visitor.GetPrimaryKeyString()));
     }
@@ -121,7 +121,7 @@ public abstract class VisitRetryTests(PostgresServer postgres, string storage)
 
         Assert.Equal(Enumerable.Range(2, burst.Count).Select(v => (long)v), views);
         // The same attempt again, once its caller may have sent another: not counted twice.
-        Assert.IsType<VisitOutcome.Unconfirmed>(await visitor.VisitAsync(burst[^1]));
+        Assert.IsType<VisitOutcome.Unknown>(await visitor.VisitAsync(burst[^1]));
         Assert.Equal(burst.Count + 1, await VisitorGrainTests.StoredViewsAsync(database, visitor.GetPrimaryKeyString()));
     }
 

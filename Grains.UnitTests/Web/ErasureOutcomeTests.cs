@@ -26,12 +26,12 @@ public sealed class ErasureOutcomeTests
     [Fact]
     public async Task An_erasure_that_stays_unknown_is_erased_again_until_the_deadline_then_unconfirmed()
     {
-        var visitor = new ScriptedVisitor(_ => Task.FromResult(ErasureOutcome.Unconfirmed));
+        var visitor = new ScriptedVisitor(_ => Task.FromResult(ErasureOutcome.Unknown));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var outcome = await Erasures(visitor).EraseAsync("visitor", ErasureReason.Forget);
 
-        Assert.Equal(ErasureOutcome.Unconfirmed, outcome);
+        Assert.Equal(ErasureOutcome.Unknown, outcome);
         Assert.True(visitor.Calls > 1, $"an unknown outcome must be erased again, not given up at once ({visitor.Calls} calls)");
         // Not a speed check: it ends (at the deadline, give or take a busy machine's scheduling), and not before.
         Assert.InRange(clock.Elapsed, Deadline - TimeSpan.FromMilliseconds(550), Deadline + TimeSpan.FromSeconds(10));
@@ -40,7 +40,7 @@ public sealed class ErasureOutcomeTests
     [Fact]
     public async Task An_unknown_erasure_followed_by_nothing_left_to_erase_is_erased()
     {
-        var visitor = new ScriptedVisitor(_ => Task.FromResult(ErasureOutcome.Unconfirmed), _ => Task.FromResult(ErasureOutcome.NothingToErase));
+        var visitor = new ScriptedVisitor(_ => Task.FromResult(ErasureOutcome.Unknown), _ => Task.FromResult(ErasureOutcome.NothingToErase));
 
         Assert.Equal(ErasureOutcome.Erased, await Erasures(visitor).EraseAsync("visitor", ErasureReason.Forget));
         Assert.Equal(2, visitor.Calls);
@@ -61,7 +61,7 @@ public sealed class ErasureOutcomeTests
         var visitor = new ScriptedVisitor(_ => never.Task);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        Assert.Equal(ErasureOutcome.Unconfirmed, await Erasures(visitor).EraseAsync("visitor", ErasureReason.Forget));
+        Assert.Equal(ErasureOutcome.Unknown, await Erasures(visitor).EraseAsync("visitor", ErasureReason.Forget));
         // Not a speed check: it gives up (at the deadline, give or take a busy machine's scheduling), and not before.
         Assert.InRange(clock.Elapsed, Deadline - TimeSpan.FromMilliseconds(100), Deadline + TimeSpan.FromSeconds(10));
     }
@@ -89,15 +89,15 @@ public sealed class ErasureOutcomeTests
     [Fact]
     public async Task A_refusal_after_an_unknown_attempt_is_still_unknown()
     {
-        var visitor = new ScriptedVisitor(_ => Task.FromResult(ErasureOutcome.Unconfirmed), _ => Task.FromResult(ErasureOutcome.NotErased));
+        var visitor = new ScriptedVisitor(_ => Task.FromResult(ErasureOutcome.Unknown), _ => Task.FromResult(ErasureOutcome.NotErased));
 
-        Assert.Equal(ErasureOutcome.Unconfirmed, await Erasures(visitor).EraseAsync("visitor", ErasureReason.Forget));
+        Assert.Equal(ErasureOutcome.Unknown, await Erasures(visitor).EraseAsync("visitor", ErasureReason.Forget));
     }
 
     [Fact]
     public async Task The_forget_page_answers_an_unknown_erasure_with_503_and_keeps_the_cookie()
     {
-        var (status, headers, body) = await AnswerAsync(ErasureOutcome.Unconfirmed);
+        var (status, headers, body) = await AnswerAsync(ErasureOutcome.Unknown);
 
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
         Assert.Equal(ForgetEndpoints.Unknown, headers[ForgetEndpoints.OutcomeHeader]);

@@ -24,9 +24,9 @@ public sealed class VisitOutcomeTests
     [Fact]
     public async Task Storage_refusing_the_only_attempt_is_not_counted()
     {
-        var visitor = new ScriptedVisitor(_ => Task.FromResult<VisitOutcome>(new VisitOutcome.NotStored()));
+        var visitor = new ScriptedVisitor(_ => Task.FromResult<VisitOutcome>(new VisitOutcome.NotCounted()));
 
-        Assert.IsType<VisitOutcome.NotStored>(await Service(visitor).VisitAsync(Returning));
+        Assert.IsType<VisitOutcome.NotCounted>(OutcomeOf(await Service(visitor).VisitAsync(Returning)));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class VisitOutcomeTests
     {
         var visitor = new ScriptedVisitor(_ => Task.FromException<VisitOutcome>(new NpgsqlException("the database went away")));
 
-        Assert.IsType<VisitOutcome.NotStored>(await Service(visitor).VisitAsync(Returning));
+        Assert.IsType<VisitOutcome.NotCounted>(OutcomeOf(await Service(visitor).VisitAsync(Returning)));
     }
 
     [Fact]
@@ -42,9 +42,9 @@ public sealed class VisitOutcomeTests
     {
         var visitor = new ScriptedVisitor(
             _ => Task.FromException<VisitOutcome>(new TimeoutException("no answer")),
-            _ => Task.FromResult<VisitOutcome>(new VisitOutcome.NotStored()));
+            _ => Task.FromResult<VisitOutcome>(new VisitOutcome.NotCounted()));
 
-        Assert.IsType<VisitOutcome.Unconfirmed>(await Service(visitor).VisitAsync(Returning));
+        Assert.IsType<VisitOutcome.Unknown>(OutcomeOf(await Service(visitor).VisitAsync(Returning)));
     }
 
     [Fact]
@@ -54,15 +54,15 @@ public sealed class VisitOutcomeTests
             _ => Task.FromException<VisitOutcome>(new TimeoutException("no answer")),
             _ => Task.FromException<VisitOutcome>(new NpgsqlException("the database went away")));
 
-        Assert.IsType<VisitOutcome.Unconfirmed>(await Service(visitor).VisitAsync(Returning));
+        Assert.IsType<VisitOutcome.Unknown>(OutcomeOf(await Service(visitor).VisitAsync(Returning)));
     }
 
     [Fact]
     public async Task A_visit_the_grain_cannot_confirm_is_unknown()
     {
-        var visitor = new ScriptedVisitor(_ => Task.FromResult<VisitOutcome>(new VisitOutcome.Unconfirmed()));
+        var visitor = new ScriptedVisitor(_ => Task.FromResult<VisitOutcome>(new VisitOutcome.Unknown()));
 
-        Assert.IsType<VisitOutcome.Unconfirmed>(await Service(visitor).VisitAsync(Returning));
+        Assert.IsType<VisitOutcome.Unknown>(OutcomeOf(await Service(visitor).VisitAsync(Returning)));
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class VisitOutcomeTests
         var never = new TaskCompletionSource<VisitOutcome>();
         var visitor = new ScriptedVisitor(_ => never.Task, _ => Task.FromResult(Shown));
 
-        var outcome = await Service(visitor, attemptTimeout: TimeSpan.FromMilliseconds(200)).VisitAsync(Returning);
+        var outcome = OutcomeOf(await Service(visitor, attemptTimeout: TimeSpan.FromMilliseconds(200)).VisitAsync(Returning));
 
         Assert.Equal(7, Assert.IsType<VisitOutcome.Counted>(outcome).View.Views);
         Assert.Equal(2, visitor.Calls.Count);
@@ -81,6 +81,8 @@ public sealed class VisitOutcomeTests
         Assert.InRange(visitor.Calls[0].SoleAttemptUntil - VisitRequestId.BeganAt(visitor.Calls[0].RequestId)!.Value, 150, 1_000);
         Assert.Equal(0, visitor.Calls[1].SoleAttemptUntil);
     }
+
+    private static VisitOutcome OutcomeOf(VisitResult result) => Assert.IsType<VisitResult.Answered>(result).Outcome;
 
     private static VisitService Service(IVisitorGrain visitor, TimeSpan? attemptTimeout = null) => new(
         GrainsServing(visitor),

@@ -46,7 +46,7 @@ public static class BallMetrics
         Meter.CreateCounter<long>("ball.visits", unit: "{visit}", description: "Visits written to storage, per color");
 
     /// <summary>Visits that could not be stored (storage down or slow), so were not counted.</summary>
-    public static readonly Counter<long> VisitsNotStored =
+    public static readonly Counter<long> VisitsNotCounted =
         Meter.CreateCounter<long>("ball.visits.not_stored", unit: "{visit}", description: "Visits refused because storage failed");
 
     /// <summary>How long one visitor-state write to PostgreSQL took.</summary>

@@ -24,5 +24,5 @@ public enum ErasureOutcome
     /// The erasure may or may not have committed (its answer was lost, or its wait for the standby
     /// was cancelled). Erasing again is safe, and is how it becomes known.
     /// </summary>
-    Unconfirmed,
+    Unknown,
 }

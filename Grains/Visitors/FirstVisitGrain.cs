@@ -47,13 +47,13 @@ public sealed class FirstVisitGrain(
         {
             // A retry finds the row if it was stored, and the visitor's grain answers it then.
             logger.LogWarning("First visit of {Visitor} may or may not be stored: {Reason}", LogName(visitorId), LogRedaction.Redact(ex.InnerException?.Message));
-            return new VisitOutcome.Unconfirmed();
+            return new VisitOutcome.Unknown();
         }
         catch (Exception ex)
         {
             logger.LogWarning("First visit of {Visitor} not stored: {Reason}", LogName(visitorId), LogRedaction.Redact(ex.Message));
-            BallMetrics.VisitsNotStored.Add(1);
-            return new VisitOutcome.NotStored();
+            BallMetrics.VisitsNotCounted.Add(1);
+            return new VisitOutcome.NotCounted();
         }
 
         BallMetrics.Visits.Add(1, BallMetrics.ColorTag(state.Color.Name()));

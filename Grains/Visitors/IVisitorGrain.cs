@@ -25,7 +25,7 @@ public interface IVisitorGrain : IGrainWithStringKey
     /// Erases the visitor: their row is deleted, and in the same transaction they leave the
     /// totals and the days, and the erasure ledger books them under <paramref name="reason"/>.
     /// The grain then deactivates; a later visit with this id is unknown. One attempt: an
-    /// <see cref="ErasureOutcome.Unconfirmed"/> one is settled by calling again (erasing is idempotent).
+    /// <see cref="ErasureOutcome.Unknown"/> one is settled by calling again (erasing is idempotent).
     /// </summary>
     /// <remarks>A new alias: the call once answered a bool, which an outcome cannot be read as.</remarks>
     [Alias("ForgetOutcome")]

@@ -14,33 +14,17 @@ public abstract record VisitOutcome
 
     /// <summary>The view was counted and is committed.</summary>
     [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.Counted")]
-    public sealed record Counted([property: Id(0)] VisitorView View) : VisitOutcome
-    {
-        /// <summary>
-        /// Set by the web tier when this visit stored a visitor it has just minted (their cookie is
-        /// to be set). Not serialized: grains never send it.
-        /// </summary>
-        [field: NonSerialized]
-        public string? NewVisitorId { get; init; }
-    }
+    public sealed record Counted([property: Id(0)] VisitorView View) : VisitOutcome;
 
     /// <summary>Not known here: the id was never minted, or the visitor was erased. Nothing was stored.</summary>
     [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.UnknownVisitor")]
-    public sealed record UnknownVisitor : VisitOutcome
-    {
-        /// <summary>
-        /// Set by the web tier when it then could not mint a visitor either: the limit that
-        /// refused (per address, or the instance's). Not serialized: grains never send it.
-        /// </summary>
-        [field: NonSerialized]
-        public Stats.ExposureReason? LimitedBy { get; init; }
-    }
+    public sealed record UnknownVisitor : VisitOutcome;
 
     /// <summary>Storage refused the visit: nothing was counted, and a retry at once would not help.</summary>
-    [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.NotStored")]
-    public sealed record NotStored : VisitOutcome;
+    [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.NotCounted")]
+    public sealed record NotCounted : VisitOutcome;
 
     /// <summary>It may have been counted, but nobody can say (a commit whose answer was lost, an attempt too late to tell).</summary>
-    [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.Unconfirmed")]
-    public sealed record Unconfirmed : VisitOutcome;
+    [GenerateSerializer, Immutable, Alias("ball.VisitOutcome.Unknown")]
+    public sealed record Unknown : VisitOutcome;
 }

@@ -63,7 +63,7 @@ public sealed class VisitorGrain(
             }
             catch (Exception ex)
             {
-                return NotStored(ex);
+                return NotCounted(ex);
             }
         }
 
@@ -129,7 +129,7 @@ public sealed class VisitorGrain(
             // what storage holds. The caller erases again to find out; a visit meanwhile reads first.
             _loaded = false;
             logger.LogWarning("Erasure of {Visitor} may or may not be done: {Reason}", LogName, LogRedaction.Redact(ex.InnerException?.Message));
-            return ErasureOutcome.Unconfirmed;
+            return ErasureOutcome.Unknown;
         }
         catch (Exception ex)
         {
@@ -196,7 +196,7 @@ public sealed class VisitorGrain(
         {
             _loaded = false;
             logger.LogWarning("Visit of {Visitor} was stored but could not be confirmed: {Reason}", LogName, LogRedaction.Redact(ex.Message));
-            return new VisitOutcome.Unconfirmed();
+            return new VisitOutcome.Unknown();
         }
     }
 
@@ -210,21 +210,21 @@ public sealed class VisitorGrain(
         State = before;
         if (ex is not CommitOutcomeUnknownException)
         {
-            return NotStored(ex);
+            return NotCounted(ex);
         }
 
         _loaded = false;
         logger.LogWarning("Visit of {Visitor} may or may not be stored: {Reason}", LogName, LogRedaction.Redact(ex.InnerException?.Message));
-        return new VisitOutcome.Unconfirmed();
+        return new VisitOutcome.Unknown();
     }
 
-    private VisitOutcome NotStored(Exception ex)
+    private VisitOutcome NotCounted(Exception ex)
     {
         // The caller answers 503 and the visitor reloads; the message is enough to see why
         // (the stack adds nothing when the database is simply down, and there may be many).
         logger.LogWarning("Visit of {Visitor} not stored: {Reason}", LogName, LogRedaction.Redact(ex.Message));
-        BallMetrics.VisitsNotStored.Add(1);
-        return new VisitOutcome.NotStored();
+        BallMetrics.VisitsNotCounted.Add(1);
+        return new VisitOutcome.NotCounted();
     }
 
     /// <summary>
@@ -262,7 +262,7 @@ public sealed class VisitorGrain(
         }
 
         var sole = attempt.SoleAttemptUntil > 0 && clock.GetUtcNow().ToUnixTimeMilliseconds() <= attempt.SoleAttemptUntil;
-        return sole ? null : new VisitOutcome.Unconfirmed();
+        return sole ? null : new VisitOutcome.Unknown();
     }
 
     private VisitorView View() => State.View();

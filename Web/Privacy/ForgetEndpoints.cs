@@ -79,7 +79,7 @@ public static class ForgetEndpoints
             case ErasureOutcome.NotErased:
                 return NotNow(context, NotErased, ForgetPages.NotErased(),
                     "Nothing was erased: the database could not take the erasure. Trying again is safe.");
-            case ErasureOutcome.Unconfirmed:
+            case ErasureOutcome.Unknown:
                 return NotNow(context, Unknown, ForgetPages.NotNow(),
                     "The erasure may or may not have happened, and the database did not confirm it in time; trying again is safe.");
             default:

@@ -34,7 +34,7 @@ public static class VisitorErasureEndpoint
                     detail: "No stored visitor has this id; they may have been erased already.");
             case ErasureOutcome.NotErased:
                 return Unavailable(context, ForgetEndpoints.NotErased, "Not erased", "The database could not take the erasure; nothing was erased. Deleting again is safe.");
-            case ErasureOutcome.Unconfirmed:
+            case ErasureOutcome.Unknown:
                 return Unavailable(context, ForgetEndpoints.Unknown, "Not confirmed",
                     "The erasure may or may not have happened, and the database did not confirm it in time. Deleting again is safe.");
             default:

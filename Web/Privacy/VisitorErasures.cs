@@ -29,7 +29,7 @@ public sealed class VisitorErasures(IGrainFactory grains, IOptions<VisitOptions>
     /// <see cref="ErasureOutcome.NothingToErase"/> only after a confirmed commit; a visitor whose
     /// erasure may have happened on an earlier attempt is <see cref="ErasureOutcome.Erased"/> once a
     /// later one finds nothing left. <see cref="ErasureOutcome.NotErased"/> when the database failed
-    /// before any attempt could have erased; <see cref="ErasureOutcome.Unconfirmed"/> when the
+    /// before any attempt could have erased; <see cref="ErasureOutcome.Unknown"/> when the
     /// deadline passed with the outcome still unknown. Throws only when <paramref name="aborted"/> fires.
     /// </summary>
     public async Task<ErasureOutcome> EraseAsync(string visitorId, ErasureReason reason, CancellationToken aborted = default)
@@ -78,7 +78,7 @@ public sealed class VisitorErasures(IGrainFactory grains, IOptions<VisitOptions>
             if (Stopwatch.GetElapsedTime(started) + backoff >= _deadline)
             {
                 logger.LogWarning("Erasure outcome unknown after {Attempts} attempts in {Seconds:F1} s", attempt, Stopwatch.GetElapsedTime(started).TotalSeconds);
-                return ErasureOutcome.Unconfirmed;
+                return ErasureOutcome.Unknown;
             }
 
             await Task.Delay(backoff, aborted);

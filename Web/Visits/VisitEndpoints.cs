@@ -90,15 +90,15 @@ public static class VisitEndpoints
             return Page(shown, counted: false, exposure);
         }
 
-        var outcome = await visits.VisitAsync(
+        var result = await visits.VisitAsync(
             new VisitRequest(cookieId, context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent.ToString()), context.RequestAborted);
-        switch (outcome)
+        switch (result)
         {
-            case VisitOutcome.Counted counted:
+            case VisitResult.Answered { Outcome: VisitOutcome.Counted counted, MintedId: var minted }:
                 exposure.Put(ExposureReason.Counted, counted.View.Color);
-                if (counted.NewVisitorId is { } id)
+                if (minted is not null)
                 {
-                    await cookies.WriteAsync(context.Response, id, secure: context.Request.IsHttps);
+                    await cookies.WriteAsync(context.Response, minted, secure: context.Request.IsHttps);
                     // A memo when a cookie came and was not honoured: forged (it did not verify) apart
                     // from unknown (it verified, or was a bare id, and named nobody stored).
                     if (reading.Forged)
@@ -116,20 +116,21 @@ public static class VisitEndpoints
                 }
 
                 return Page(counted.View, counted: true, exposure);
-            case VisitOutcome.UnknownVisitor unknown:
+            case VisitResult.Refused refused:
                 // No visitor could be minted (a new-visitor limit refused): a newcomer's ball, uncounted.
                 var newcomer = visits.Newcomer();
-                exposure.Put(unknown.LimitedBy ?? ExposureReason.NewVisitorLimit, newcomer.Color);
+                exposure.Put(refused.Limit, newcomer.Color);
                 return Page(newcomer, counted: false, exposure);
-            case VisitOutcome.NotStored:
+            case VisitResult.Answered { Outcome: VisitOutcome.NotCounted }:
                 // Storage refused: definitely not counted; reload in a moment.
                 await ReissueAsync(context, cookies, cookie);
                 return Unavailable(context, NotCounted);
-            case VisitOutcome.Unconfirmed:
+            case VisitResult.Answered { Outcome: VisitOutcome.Unknown }:
                 await ReissueAsync(context, cookies, cookie);
                 return Unavailable(context, Unknown);
             default:
-                throw new UnreachableException($"a visit outcome this page does not know: {outcome}");
+                // UnknownVisitor never reaches here: VisitService mints a visitor or refuses instead.
+                throw new UnreachableException($"a visit result this page does not know: {result}");
         }
     }
 

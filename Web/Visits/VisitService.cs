@@ -20,12 +20,11 @@ public sealed class VisitService(
     private readonly TimeSpan _attemptTimeout = options.Value.AttemptTimeout;
 
     /// <summary>
-    /// Counts the visit. <see cref="VisitOutcome.Counted"/> carries the minted id when a new visitor
-    /// was stored; <see cref="VisitOutcome.UnknownVisitor"/> means no visitor could be minted (a
-    /// new-visitor limit refused, named in it), so nothing was counted. Throws only when <paramref name="aborted"/>
-    /// fires (the client went away).
+    /// Counts the visit: the grains' outcome, with the minted id when a new visitor was stored, or
+    /// the new-visitor limit that refused to mint one (nothing was counted). Throws only when
+    /// <paramref name="aborted"/> fires (the client went away).
     /// </summary>
-    public async Task<VisitOutcome> VisitAsync(VisitRequest request, CancellationToken aborted = default)
+    public async Task<VisitResult> VisitAsync(VisitRequest request, CancellationToken aborted = default)
     {
         if (request.CookieId is { } cookieId)
         {
@@ -33,13 +32,13 @@ public sealed class VisitService(
             var returning = await WithRetriesAsync(visitor.VisitAsync, aborted);
             if (returning is not VisitOutcome.UnknownVisitor)
             {
-                return returning;
+                return new VisitResult.Answered(returning);
             }
         }
 
         if (limit.Refusal(request.Client) is { } refused)
         {
-            return new VisitOutcome.UnknownVisitor { LimitedBy = refused };
+            return new VisitResult.Refused(refused);
         }
 
         // A new visitor's first visit is stored without activating their grain (see FirstVisitGrain).
@@ -47,7 +46,7 @@ public sealed class VisitService(
         var browser = BrowserFamilies.Of(request.UserAgent);
         var firstVisits = grains.GetGrain<IFirstVisitGrain>(Random.Shared.Next(IFirstVisitGrain.Spread));
         var first = await WithRetriesAsync(attempt => firstVisits.VisitAsync(id, browser, attempt), aborted);
-        return first is VisitOutcome.Counted counted ? counted with { NewVisitorId = id } : first;
+        return new VisitResult.Answered(first, first is VisitOutcome.Counted ? id : null);
     }
 
     /// <summary>
@@ -102,7 +101,7 @@ public sealed class VisitService(
             {
                 var soleUntil = attempt == 1 ? DateTimeOffset.UtcNow.Add(_attemptTimeout).ToUnixTimeMilliseconds() : 0;
                 var outcome = await WithinAttemptTimeout(visit(new VisitAttempt(requestId, soleUntil)));
-                return outcome is VisitOutcome.NotStored && mayHaveCounted ? new VisitOutcome.Unconfirmed() : outcome;
+                return outcome is VisitOutcome.NotCounted && mayHaveCounted ? new VisitOutcome.Unknown() : outcome;
             }
             catch (Exception ex) when (ClusterFaults.IsTransient(ex)
                 && !aborted.IsCancellationRequested
@@ -138,7 +137,7 @@ public sealed class VisitService(
         if (!mayHaveCounted && DatabaseFailure.IsCauseOf(ex))
         {
             logger.LogWarning("Visit not recorded, database unavailable: {Reason}", LogRedaction.Redact(ex.Message));
-            return new VisitOutcome.NotStored();
+            return new VisitOutcome.NotCounted();
         }
 
         if (mayHaveCounted)
@@ -151,7 +150,7 @@ public sealed class VisitService(
             logger.LogWarning("Visit outcome unknown: {Exception}", LogRedaction.Describe(ex));
         }
 
-        return new VisitOutcome.Unconfirmed();
+        return new VisitOutcome.Unknown();
     }
 
     /// <summary>
