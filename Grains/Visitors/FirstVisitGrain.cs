@@ -36,7 +36,7 @@ public sealed class FirstVisitGrain(
         state.CountView(now, attempt.RequestId);
         try
         {
-            await storage.WriteAsync(visitor.GetGrainId(), new GrainState<VisitorState>(state));
+            await storage.WriteVisitorAsync(visitor.GetGrainId(), new GrainState<VisitorState>(state));
         }
         catch (InconsistentStateException)
         {

@@ -169,7 +169,7 @@ public sealed class VisitorGrain(
 
     private async Task WriteAsync()
     {
-        await storage.WriteAsync(this.GetGrainId(), _state);
+        await storage.WriteVisitorAsync(this.GetGrainId(), _state);
         _confirmed = true;
     }
 

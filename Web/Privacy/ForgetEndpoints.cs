@@ -42,7 +42,7 @@ public static class ForgetEndpoints
         string? id;
         try
         {
-            id = (await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted)).Visitor?.VisitorId;
+            id = (await cookies.AdmitAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted)).Visitor?.VisitorId;
         }
         catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex) && !context.RequestAborted.IsCancellationRequested)
         {

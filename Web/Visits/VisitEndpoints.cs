@@ -62,7 +62,7 @@ public static class VisitEndpoints
         CookieReading reading;
         try
         {
-            reading = await cookies.ReadAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted);
+            reading = await cookies.AdmitAsync(context.Request, context.Connection.RemoteIpAddress, context.RequestAborted);
         }
         catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex) && !context.RequestAborted.IsCancellationRequested)
         {

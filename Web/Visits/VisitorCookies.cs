@@ -24,8 +24,12 @@ public readonly record struct CookieReading(CookieVisitor? Visitor, bool Forged)
 /// </summary>
 public sealed class VisitorCookies(VisitorCookieKeys keys, LegacyVisitorCookies legacy, NewVisitorLimit limit, TimeProvider clock)
 {
-    /// <summary>The visitor the cookie names (null when it names nobody we know of), and whether it failed to verify.</summary>
-    public async Task<CookieReading> ReadAsync(HttpRequest request, IPAddress? client, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The visitor the cookie names (null when it names nobody we know of), and whether it failed
+    /// to verify. Not a plain read, hence the name: a bare id from before signing is admitted once
+    /// only, so admitting one spends a new-visitor token and marks the id used in the database.
+    /// </summary>
+    public async Task<CookieReading> AdmitAsync(HttpRequest request, IPAddress? client, CancellationToken cancellationToken = default)
     {
         // The ring is read first even without a cookie: a newcomer's cookie is signed with it.
         var ring = await keys.RingAsync();
