@@ -7,6 +7,7 @@ using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Web;
 
@@ -53,7 +54,7 @@ internal static class Commands
                 Console.WriteLine($"ball: read model rebuilt from {rows:N0} visitors' grain state");
                 return 0;
             case "rotate-cookie-key":
-                var (id, signsFrom) = await Visits.CookieKeyRotation.AddKeyAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
+                var (id, signsFrom) = await CookieKeyRotation.AddKeyAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
                 Console.WriteLine($"ball: cookie key {id} added; it signs from {signsFrom:u} on, and every older key still verifies");
                 return 0;
             default:

@@ -3,6 +3,7 @@ using System.Net;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Tests.Web;
 using BallOrleans.Web.Visits;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Tests.Cluster;
 

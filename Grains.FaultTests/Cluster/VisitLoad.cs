@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using BallOrleans.Web.Visits;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Tests.Cluster;
 

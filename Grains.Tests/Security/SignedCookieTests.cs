@@ -6,6 +6,7 @@ using BallOrleans.Tests.Stats;
 using BallOrleans.Tests.Web;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.DependencyInjection;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Tests.Security;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Tests.Web;
 
@@ -34,7 +35,7 @@ public static partial class Pages
 
     /// <summary>The visitor id (grain key) a cookie value names.</summary>
     public static string IdOf(string cookie) =>
-        BallOrleans.Web.Visits.VisitorCookie.TryParse(cookie, out var id, out _, out _) ? id : throw new ArgumentException($"not a visitor cookie: {cookie}");
+        VisitorCookie.TryParse(cookie, out var id, out _, out _) ? id : throw new ArgumentException($"not a visitor cookie: {cookie}");
 
     [GeneratedRegex("data-color=\"(?<color>[a-z]+)\" data-views=\"(?<views>\\d+)\"")]
     private static partial Regex BallElement();

@@ -12,6 +12,8 @@ using BallOrleans.Web.Operations;
 using BallOrleans.Web.Visits;
 using Orleans.Configuration;
 using Orleans.Hosting.Kubernetes;
+using BallOrleans.Web.Limits;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Tests.Deploy;
 

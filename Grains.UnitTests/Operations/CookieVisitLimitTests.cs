@@ -2,6 +2,7 @@ using BallOrleans.Grains.Visitors;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using BallOrleans.Web.Limits;
 
 namespace BallOrleans.Tests.Operations;
 

@@ -3,6 +3,7 @@ using BallOrleans.Grains.Stats;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using BallOrleans.Web.Limits;
 
 namespace BallOrleans.Tests.Operations;
 

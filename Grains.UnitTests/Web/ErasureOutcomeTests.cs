@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Tests.Web;
 

@@ -7,6 +7,7 @@ using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using BallOrleans.Web.Limits;
 
 namespace BallOrleans.Tests.Web;
 

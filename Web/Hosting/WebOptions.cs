@@ -2,6 +2,8 @@ using BallOrleans.Grains.Hosting;
 using BallOrleans.Web.Admin;
 using BallOrleans.Web.Visits;
 using Microsoft.Extensions.Options;
+using BallOrleans.Web.Limits;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Web.Hosting;
 

@@ -10,6 +10,8 @@ using BallOrleans.Web.Privacy;
 using BallOrleans.Web.Visits;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using BallOrleans.Web.Limits;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Web.Hosting;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Privacy;
 using BallOrleans.Web.Visits;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Web.Privacy;
 

@@ -4,6 +4,8 @@ using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using BallOrleans.Web.Limits;
+using BallOrleans.Web.Cookies;
 
 namespace BallOrleans.Web.Visits;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Visitors;
 using Microsoft.Extensions.Options;
+using BallOrleans.Web.Limits;
 
 namespace BallOrleans.Web.Visits;
 

@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Orleans.Configuration;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Cookies;
 
 /// <summary>
 /// Cookies from before signing hold a bare visitor id. One is honoured (and then re-issued signed)

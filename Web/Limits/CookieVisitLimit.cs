@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using BallOrleans.Grains.Diagnostics;
 using Microsoft.Extensions.Options;
 
-namespace BallOrleans.Web.Visits;
+using BallOrleans.Web.Visits;
+
+namespace BallOrleans.Web.Limits;
 
 /// <summary>
 /// A token bucket per visitor for counted visits (<see cref="VisitOptions.PerCookiePerMinute"/>),

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using BallOrleans.Grains.Visitors;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Cookies;
 
 /// <summary>
 /// The <c>ball_visitor</c> cookie's value, <c>{visitor id}.{key id}.{tag}</c>: the tag is the first

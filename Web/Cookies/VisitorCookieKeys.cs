@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Cookies;
 
 /// <summary>One key that signs or verifies visitor cookies (<c>ball_cookie_keys</c>).</summary>
 public sealed record CookieKey(int Id, byte[] Secret, DateTimeOffset SignsFrom);

@@ -1,4 +1,4 @@
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Limits;
 
 /// <summary>
 /// A token bucket on a <see cref="TimeProvider"/>'s clock: it holds up to a burst of tokens and

@@ -5,7 +5,7 @@ using BallOrleans.Grains.Stats;
 using BallOrleans.Web.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Limits;
 
 /// <summary>
 /// Limits on minting visitors: a token bucket per client address (IPv6 per /64, which one

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Cookies;
 
 /// <summary>
 /// <c>rotate-cookie-key</c>: adds a cookie key that starts signing <see cref="VisitorCookieKeys.ActivationDelay"/>

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Cookies;
 
 /// <summary>The visitor cookie (section <c>Cookies</c>).</summary>
 public sealed class VisitorCookieOptions

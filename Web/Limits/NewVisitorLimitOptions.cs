@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Limits;
 
 /// <summary>How fast new visitors may be minted: per client address, and by the whole web instance (section <c>NewVisitors</c>).</summary>
 public sealed class NewVisitorLimitOptions

@@ -1,6 +1,7 @@
 using System.Net;
+using BallOrleans.Web.Limits;
 
-namespace BallOrleans.Web.Visits;
+namespace BallOrleans.Web.Cookies;
 
 /// <summary>The visitor a request's cookie names, and whether to send them a freshly signed cookie.</summary>
 public sealed record CookieVisitor(string VisitorId, bool Reissue);
