@@ -52,7 +52,7 @@ public sealed partial class KubernetesManifestTests
     {
         var known = KnownEnvironment();
         var env = Env(Container(Manifests.Named("Deployment", name).Get("spec").Get("template").Get("spec")));
-        // A list setting's items end in their index: ForwardedHeaders__KnownNetworks__0.
+        // A list setting's items end in their index: Section__Key__0.
         Assert.All(env.Keys, key => Assert.Contains(ListItem().Replace(key, ""), known));
     }
 
@@ -159,7 +159,8 @@ public sealed partial class KubernetesManifestTests
             KubernetesHostingOptions.PodNamespaceEnvironmentVariable,
             KubernetesHostingOptions.PodIPEnvironmentVariable,
             // Read by the .NET host and ASP.NET Core themselves.
-            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS", "DOTNET_TC_CallCountingDelayMs",
+            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_TC_CallCountingDelayMs",
+            "Kestrel__Certificates__Default__Path", "Kestrel__Certificates__Default__KeyPath",
             "Logging__Console__FormatterName",
         };
         AddSection(known, BallClusterOptions.Section, typeof(BallClusterOptions));
@@ -174,7 +175,7 @@ public sealed partial class KubernetesManifestTests
         AddSection(known, AdminOptions.Section, typeof(AdminOptions));
         AddSection(known, FailedLoginOptions.Section, typeof(FailedLoginOptions));
         AddSection(known, SiloMetricsOptions.Section, typeof(SiloMetricsOptions));
-        AddSection(known, TrustedProxyOptions.Section, typeof(TrustedProxyOptions));
+        AddSection(known, IngressOptions.Section, typeof(IngressOptions));
         return known;
     }
 
