@@ -35,6 +35,9 @@ public static class TrustedProxies
     /// <summary>The section of the settings that named proxies by address, which no longer counts as proof.</summary>
     public const string RetiredSection = "ForwardedHeaders";
 
+    public const string RetiredSectionMessage =
+        "ForwardedHeaders__* settings are gone: an address is no proof of a proxy. Give the ingress a client certificate and the site its CA in Ingress__ClientCaPath (docs/operations.md#trusted-proxies)";
+
     public static IServiceCollection AddTrustedProxies(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<IValidateOptions<IngressOptions>>(new IngressValidation(configuration));
@@ -100,8 +103,7 @@ public static class TrustedProxies
             // Silently ignored, a proxy named by address would make every client look like the proxy.
             if (configuration.GetSection(RetiredSection).GetChildren().Any())
             {
-                failures.Add("ForwardedHeaders__* settings are gone: an address is no proof of a proxy. "
-                    + "Give the ingress a client certificate and the site its CA in Ingress__ClientCaPath (docs/operations.md#trusted-proxies)");
+                failures.Add(RetiredSectionMessage);
             }
 
             if (options.TrustsProxy && !IngressProxyAuthority.TryLoad(options.ClientCaPath!, out _, out var why))

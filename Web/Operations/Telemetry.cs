@@ -8,7 +8,7 @@ namespace BallOrleans.Web.Operations;
 /// <summary>
 /// OpenTelemetry metrics (Orleans', Polly's, ASP.NET Core's and ours) for Prometheus: at
 /// <c>/metrics</c> on the site's own port with the admin credential, or, with
-/// <c>Metrics:Port</c> set, on that port alone, without one, as standalone silos serve them.
+/// <c>Metrics:Port</c> set, on that port alone (<see cref="MetricsPortServer"/>), without one.
 /// </summary>
 public static class Telemetry
 {
@@ -16,33 +16,23 @@ public static class Telemetry
 
     public static IServiceCollection AddBallTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        // Which exporter to register is decided before the container exists.
-        var port = BallOptions.Get<SiloMetricsOptions>(configuration, SiloMetricsOptions.Section).Port;
         services.AddOpenTelemetry().WithMetrics(metrics =>
         {
             metrics.AddMeter(BallMetrics.ExportedMeters).AddMeter(StatsMetrics.MeterName)
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel");
-            if (port > 0)
-            {
-                // A listener of its own, outside Kestrel: the site's ports and its admin
-                // credential stay as they are, and Prometheus needs no password over plain HTTP.
-                metrics.AddPrometheusHttpListener(o =>
-                {
-                    o.Host = "*";
-                    o.Port = port;
-                });
-            }
-            else
-            {
-                metrics.AddPrometheusExporter();
-            }
-
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                .AddPrometheusExporter();
             foreach (var instrument in BallMetrics.DroppedInstruments)
             {
                 metrics.AddView(instrument, MetricStreamConfiguration.Drop);
             }
         });
         services.AddHostedService<StatsMetrics>();
+        // Whether to open a port at all is decided before the container exists.
+        if (BallOptions.Get<SiloMetricsOptions>(configuration, SiloMetricsOptions.Section).Port > 0)
+        {
+            services.AddHostedService<MetricsPortServer>();
+        }
+
         return services;
     }
 
