@@ -44,13 +44,10 @@ public static class StartupSummary
                 }
             }
 
+            // Without a proxy CA nothing is believed, the default, which needs no line.
             if (ingress.TrustsProxy)
             {
                 logger.LogInformation("X-Forwarded-For believed on HTTPS connections whose client certificate chains to {ClientCa}; from nobody else", ingress.ClientCaPath);
-            }
-            else
-            {
-                logger.LogInformation("X-Forwarded-For believed from nobody: no Ingress__ClientCaPath");
             }
 
             if (admin.HasPassword)
