@@ -8,7 +8,8 @@ namespace BallOrleans.Tests.Deploy;
 /// <summary>
 /// What the manifests do against a neighbour in the cluster: containers that cannot gain
 /// privileges or change their image, no API token where none is needed, network policies in front
-/// of every port, no forwarded header believed on a network's word, no Secret applied with the
+/// of every port, forwarded headers believed only with the ingress's client certificate, a
+/// metrics port of the web tier's own, no Secret applied with the
 /// manifests, and a Role no wider than Orleans needs.
 /// </summary>
 public sealed class KubernetesSecurityTests
