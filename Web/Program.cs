@@ -36,12 +36,12 @@ try
     }
 
     builder.AddBallOrleans();
-    builder.Services.AddBallWeb();
+    builder.Services.AddBallWeb(builder.Configuration);
 
     var app = builder.Build();
     // Every setting is checked before anything starts: a bad one is then one line, not a failed start.
     app.Services.GetRequiredService<IStartupValidator>().Validate();
-    // First: everything after it sees the client's address, not the proxy's.
+    // First: everything after it sees the client's address, not the proxy's, on the proven proxy's requests.
     app.UseTrustedProxies();
     app.UseSecurityHeaders();
     app.UseNoStore();

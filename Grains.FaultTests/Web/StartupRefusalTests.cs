@@ -25,6 +25,13 @@ public sealed class StartupRefusalTests
         await AssertRefusedAsync(new() { ["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true" }, TrustedProxies.FrameworkSwitchMessage);
     }
 
+    [Fact]
+    public async Task A_proxy_named_by_address_stops_the_site_at_start()
+    {
+        // What the Kubernetes manifests used to set: every pod of that network could forge its address.
+        await AssertRefusedAsync(new() { ["ForwardedHeaders__KnownNetworks__0"] = "10.244.0.0/16" }, TrustedProxies.RetiredSectionMessage);
+    }
+
     private static async Task AssertRefusedAsync(Dictionary<string, string?> environment, string reason)
     {
         environment["ConnectionStrings__Postgres"] = Unreachable;

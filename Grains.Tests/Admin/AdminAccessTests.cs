@@ -95,11 +95,11 @@ public sealed class AdminAccessTests(PostgresServer postgres) : IClassFixture<Po
     [Fact]
     public async Task Without_a_password_the_admin_pages_answer_loopback_clients_only()
     {
-        // Behind a trusted proxy (here on 127.0.0.1) the client's address comes from X-Forwarded-For.
-        var settings = new Dictionary<string, string?> { ["ForwardedHeaders:KnownProxies:0"] = "127.0.0.1" };
-        await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_loopback"), adminPassword: null, settings);
+        // Behind the proven ingress proxy the client's address comes from X-Forwarded-For.
+        using var ingress = new TestIngress();
+        await using var site = new BallWebApp(await postgres.CreateDatabaseAsync("admin_loopback"), adminPassword: null, ingress: ingress);
         using var local = site.CreateCookielessClient();
-        using var remote = site.CreateCookielessClient();
+        using var remote = site.ProvenProxyClient();
         remote.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.9");
 
         foreach (var path in AdminPaths)

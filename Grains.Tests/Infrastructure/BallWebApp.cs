@@ -12,7 +12,8 @@ namespace BallOrleans.Tests.Infrastructure;
 /// <summary>
 /// The real web application (co-hosting its silo, ADO.NET clustering and storage on a test
 /// database, under the tests' fixed ServiceId) served by Kestrel on a free loopback port, so that
-/// raw sockets and a real browser can reach it as well as HttpClient.
+/// raw sockets and a real browser can reach it as well as HttpClient; with a
+/// <see cref="TestIngress"/>, also on an HTTPS port that only the ingress proxy's certificate opens.
 /// </summary>
 public sealed class BallWebApp : WebApplicationFactory<Program>
 {
@@ -21,16 +22,21 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly TestIngress? _ingress;
 
     /// <param name="connectionString">The test database.</param>
     /// <param name="adminPassword"><c>Stats:AdminPassword</c>; null leaves it unset (admin pages for loopback only).</param>
     /// <param name="settings">More settings, overriding the defaults here.</param>
     /// <param name="services">Replacements of the site's services (a fake clock, say), applied last.</param>
+    /// <param name="ingress">The ingress proxy's CA and certificates: the site then also listens on <see cref="IngressAddress"/>.</param>
     public BallWebApp(
-        string connectionString, string? adminPassword = Password, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+        string connectionString, string? adminPassword = Password, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null, TestIngress? ingress = null)
     {
         _services = services;
+        _ingress = ingress;
         Port = PostgresServer.FreePort();
+        IngressPort = ingress is null ? 0 : PostgresServer.FreePort();
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = connectionString,
@@ -47,17 +53,49 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
             // BallPageTests); the per-cookie limit has tests of its own, which turn it back on.
             ["Visits:PerCookiePerMinute"] = "0",
         };
+        foreach (var (key, value) in ingress?.SiteSettings(Port, IngressPort) ?? [])
+        {
+            _settings[key] = value;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             _settings[key] = value;
         }
 
-        UseKestrel(Port);
+        if (ingress is null)
+        {
+            UseKestrel(Port);
+        }
+        else
+        {
+            // Both addresses come from the urls setting, as in a deployment; a port given here
+            // would replace them with one.
+            UseKestrel();
+        }
     }
 
     public int Port { get; }
 
+    /// <summary>The HTTPS port of the ingress proxy, when the site has a <see cref="TestIngress"/>.</summary>
+    public int IngressPort { get; }
+
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+
+    public Uri IngressAddress => new($"https://127.0.0.1:{IngressPort}/");
+
+    /// <summary>
+    /// A cookieless client that connects to the HTTPS port with the ingress proxy's certificate:
+    /// what it says in X-Forwarded-For is believed, as the proxy's would be.
+    /// </summary>
+    public HttpClient ProvenProxyClient(AuthenticationHeaderValue? authorization = null)
+    {
+        StartServer();
+        var ingress = _ingress ?? throw new InvalidOperationException("this site was started without a TestIngress");
+        var client = new HttpClient(ingress.Handler(IPAddress.Loopback)) { BaseAddress = IngressAddress };
+        client.DefaultRequestHeaders.Authorization = authorization;
+        return client;
+    }
 
     /// <summary>Starts the server (idempotent) and returns a client that sends only the cookies a test gives it.</summary>
     public HttpClient CreateCookielessClient() => ClientFrom(IPAddress.Loopback);
@@ -77,7 +115,14 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
     public HttpClient ClientFrom(IPAddress source, AuthenticationHeaderValue? authorization = null)
     {
         StartServer();
-        var handler = new SocketsHttpHandler
+        var client = new HttpClient(HandlerFrom(source)) { BaseAddress = BaseAddress };
+        client.DefaultRequestHeaders.Authorization = authorization;
+        return client;
+    }
+
+    /// <summary>A handler without cookies or redirects whose connections leave from <paramref name="source"/>.</summary>
+    public static SocketsHttpHandler HandlerFrom(IPAddress source) =>
+        new()
         {
             UseCookies = false,
             AllowAutoRedirect = false,
@@ -97,13 +142,16 @@ public sealed class BallWebApp : WebApplicationFactory<Program>
                 }
             },
         };
-        var client = new HttpClient(handler) { BaseAddress = BaseAddress };
-        client.DefaultRequestHeaders.Authorization = authorization;
-        return client;
-    }
 
     public static AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+
+    /// <summary>The plain HTTP address, also when the site listens on HTTPS too (the factory would take the last one).</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.BaseAddress = BaseAddress;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

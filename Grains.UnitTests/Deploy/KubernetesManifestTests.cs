@@ -55,7 +55,7 @@ public sealed partial class KubernetesManifestTests
     {
         var known = KnownEnvironment();
         var env = Env(Container(Manifests.Named("Deployment", name).Get("spec").Get("template").Get("spec")));
-        // A list setting's items end in their index: ForwardedHeaders__KnownNetworks__0.
+        // A list setting's items end in their index: Section__Key__0.
         Assert.All(env.Keys, key => Assert.Contains(ListItem().Replace(key, ""), known));
     }
 
@@ -168,7 +168,8 @@ public sealed partial class KubernetesManifestTests
             KubernetesHostingOptions.PodNamespaceEnvironmentVariable,
             KubernetesHostingOptions.PodIPEnvironmentVariable,
             // Read by the .NET host and ASP.NET Core themselves.
-            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS", "DOTNET_TC_CallCountingDelayMs",
+            "DOTNET_SHUTDOWNTIMEOUTSECONDS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_TC_CallCountingDelayMs",
+            "Kestrel__Certificates__Default__Path", "Kestrel__Certificates__Default__KeyPath",
             "Logging__Console__FormatterName",
         };
         AddSection(known, BallClusterOptions.Section, typeof(BallClusterOptions));
@@ -183,7 +184,7 @@ public sealed partial class KubernetesManifestTests
         AddSection(known, AdminOptions.Section, typeof(AdminOptions));
         AddSection(known, FailedLoginOptions.Section, typeof(FailedLoginOptions));
         AddSection(known, SiloMetricsOptions.Section, typeof(SiloMetricsOptions));
-        AddSection(known, TrustedProxyOptions.Section, typeof(TrustedProxyOptions));
+        AddSection(known, IngressOptions.Section, typeof(IngressOptions));
         return known;
     }
 

@@ -1,4 +1,4 @@
-using System.Net;
+using BallOrleans.Grains.Diagnostics;
 using BallOrleans.Grains.Hosting;
 using BallOrleans.Web.Admin;
 using BallOrleans.Web.Hosting;
@@ -8,7 +8,8 @@ namespace BallOrleans.Tests.Deploy;
 /// <summary>
 /// What the manifests do against a neighbour in the cluster: containers that cannot gain
 /// privileges or change their image, no API token where none is needed, network policies in front
-/// of every port, no forwarded header believed on a network's word, no Secret applied with the
+/// of every port, forwarded headers believed only with the ingress's client certificate, a
+/// metrics port of the web tier's own, no Secret applied with the
 /// manifests, and a Role no wider than Orleans needs.
 /// </summary>
 public sealed class KubernetesSecurityTests
@@ -60,7 +61,8 @@ public sealed class KubernetesSecurityTests
 
     [Theory]
     [InlineData("ball-silo", "metrics")]
-    [InlineData("ball-web", "http")]
+    [InlineData("ball-web", "https")]
+    [InlineData("ball-web", "metrics")]
     public void Other_ports_are_open_to_named_pods_of_named_namespaces_not_to_whole_namespaces(string deployment, string port)
     {
         var peers = AllowedPeers(Manifests.Named("Deployment", deployment), port);
@@ -79,48 +81,82 @@ public sealed class KubernetesSecurityTests
     }
 
     [Fact]
-    public void The_web_port_admits_the_ingress_controller_and_prometheus_only()
+    public void The_web_tiers_ports_admit_the_ingress_on_https_prometheus_on_metrics_and_no_pod_on_plain_http()
     {
-        var peers = AllowedPeers(Web, "http")!;
-
         Assert.Equal(
-            ["namespace=kubernetes.io/metadata.name=ingress-nginx; pods=app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx",
-             "namespace=kubernetes.io/metadata.name=monitoring; pods=app.kubernetes.io/name=prometheus"],
-            peers.Select(NetworkPolicies.Describe).Order());
+            ["namespace=kubernetes.io/metadata.name=ingress-nginx; pods=app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx"],
+            AllowedPeers(Web, "https")!.Select(NetworkPolicies.Describe));
+        Assert.Equal(
+            ["namespace=kubernetes.io/metadata.name=monitoring; pods=app.kubernetes.io/name=prometheus"],
+            AllowedPeers(Web, "metrics")!.Select(NetworkPolicies.Describe));
+        // The kubelet's probes come from the node, which no policy blocks; port-forward arrives on loopback.
+        Assert.Empty(AllowedPeers(Web, "http")!);
     }
 
     /// <remarks>
-    /// A range of the pod network proves nothing about who sent a request: pod addresses are
-    /// reused, and a CNI that does not enforce NetworkPolicy lets every pod reach the web port.
-    /// One address (a /32 or /128) is as far as an address can go; the manifests name none.
+    /// An address is no proof of who sent a request: pod addresses are reused, and a CNI that
+    /// does not enforce NetworkPolicy lets every pod reach the web pods. The code refuses to start
+    /// with any <c>ForwardedHeaders__*</c> setting; this keeps the manifests from trying.
     /// </remarks>
     [Theory]
     [MemberData(nameof(Deployments))]
-    public void No_manifest_believes_forwarded_headers_from_a_network_range(string name)
+    public void No_manifest_believes_forwarded_headers_on_an_address(string name)
     {
         var env = Env(Manifests.Named("Deployment", name));
         Assert.False(env.ContainsKey("ASPNETCORE_FORWARDEDHEADERS_ENABLED"), $"{name} believes X-Forwarded-For from anyone");
-
-        var networks = env.Where(e => e.Key.StartsWith($"{TrustedProxyOptions.Section}__{nameof(TrustedProxyOptions.KnownNetworks)}__", StringComparison.Ordinal))
-            .Select(e => e.Value.Text("value")!);
-        Assert.All(networks, n => Assert.True(
-            IPNetwork.TryParse(n, out var network) && network.PrefixLength == (network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128),
-            $"{name}: X-Forwarded-For believed from every address of {n}"));
+        Assert.DoesNotContain(env.Keys, k => k.StartsWith(TrustedProxies.RetiredSection + "__", StringComparison.Ordinal));
     }
 
-    /// <remarks>
-    /// <c>Stats__TlsEndsAtProxy</c> lets the admin password travel in plain HTTP from any peer, on
-    /// the word of nothing: the web tier has no proof that a request came through the ingress, so
-    /// no manifest may set it.
-    /// </remarks>
-    [Theory]
-    [MemberData(nameof(Deployments))]
-    public void No_manifest_takes_the_admin_password_over_plain_http_from_the_pod_network(string name)
+    /// <summary>
+    /// The proof, both sides: the web tier requires the ingress CA's client certificate on its
+    /// HTTPS port and believes forwarded headers there alone; the Ingress talks HTTPS to that port,
+    /// presents the proxy's certificate from a Secret, and verifies the pods' certificate.
+    /// </summary>
+    [Fact]
+    public void Forwarded_headers_count_only_from_the_ingress_proved_by_its_client_certificate()
     {
-        var env = Env(Manifests.Named("Deployment", name));
-        var key = $"{AdminOptions.Section}__{nameof(AdminOptions.TlsEndsAtProxy)}";
-        Assert.False(env.TryGetValue(key, out var set) && string.Equals(set.Text("value"), "true", StringComparison.OrdinalIgnoreCase),
-            $"{name} sets {key}=true");
+        var pod = PodSpec(Web);
+        var env = Env(Web);
+        var ports = pod.List("containers").Single().List("ports").ToDictionary(p => p.Text("name")!, p => p.Text("containerPort")!);
+        Assert.Equal(ports["https"], env["ASPNETCORE_HTTPS_PORTS"].Text("value"));
+        Assert.Equal(ports["http"], env["ASPNETCORE_HTTP_PORTS"].Text("value"));
+
+        var secret = "ball-web-ingress-tls";
+        var volume = pod.List("volumes").Single(v => v.Find("secret")?.Text("secretName") == secret);
+        var mounted = pod.List("containers").Single().List("volumeMounts").Single(m => m.Text("name") == volume.Text("name")).Text("mountPath");
+        Assert.Equal(0, Convert.ToInt32(volume.Get("secret").Text("defaultMode"), 8) & 0b111);
+        Assert.Equal($"{mounted}/ca.crt", env[$"{IngressOptions.Section}__{nameof(IngressOptions.ClientCaPath)}"].Text("value"));
+        Assert.Equal($"{mounted}/tls.crt", env["Kestrel__Certificates__Default__Path"].Text("value"));
+        Assert.Equal($"{mounted}/tls.key", env["Kestrel__Certificates__Default__KeyPath"].Text("value"));
+        Assert.Equal(["ca.crt", "tls.crt", "tls.key"], Manifests.Example("Secret", secret).Get("stringData").Strings().Keys.Order());
+
+        var ingress = Manifests.OfKind("Ingress").Single();
+        var annotations = ingress.Get("metadata").Get("annotations").Strings();
+        Assert.Equal("HTTPS", annotations["nginx.ingress.kubernetes.io/backend-protocol"]);
+        Assert.Equal("on", annotations["nginx.ingress.kubernetes.io/proxy-ssl-verify"]);
+        var proxySecret = annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"].Split('/')[1];
+        Assert.Equal(["ca.crt", "tls.crt", "tls.key"], Manifests.Example("Secret", proxySecret).Get("stringData").Strings().Keys.Order());
+
+        // Every backend is the web Service's port that leads to the HTTPS container port.
+        var service = Manifests.Named("Service", "ball-web").Get("spec");
+        var backends = ingress.Get("spec").List("rules").SelectMany(r => r.Get("http").List("paths")).Select(p => p.Get("backend").Get("service")).ToList();
+        Assert.NotEmpty(backends);
+        Assert.All(backends, backend =>
+        {
+            Assert.Equal("ball-web", backend.Text("name"));
+            var port = service.List("ports").Single(p => p.Text("name") == backend.Get("port").Text("name"));
+            Assert.Equal("https", port.Text("targetPort"));
+        });
+        Assert.All(service.List("ports"), p => Assert.Equal("https", p.Text("targetPort")));
+    }
+
+    [Fact]
+    public void Prometheus_scrapes_the_web_tier_on_a_metrics_port_of_its_own()
+    {
+        var ports = PodSpec(Web).List("containers").Single().List("ports").ToDictionary(p => p.Text("name")!, p => p.Text("containerPort")!);
+        Assert.Equal(ports["metrics"], Env(Web)[$"{SiloMetricsOptions.Section}__{nameof(SiloMetricsOptions.Port)}"].Text("value"));
+        Assert.NotEqual(ports["metrics"], ports["http"]);
+        Assert.NotEqual(ports["metrics"], ports["https"]);
     }
 
     [Fact]
@@ -129,7 +165,7 @@ public sealed class KubernetesSecurityTests
         // `kubectl apply -f deploy/k8s/` would put the examples' placeholders over the real
         // Secrets, and every pod restarted after that would fail to start.
         Assert.Empty(Manifests.OfKind("Secret").Select(s => $"{s.File}: {s.Get("metadata").Text("name")}"));
-        Assert.Equal(["ball-postgres", "ball-silo-tls", "ball-web-tls"],
+        Assert.Equal(["ball-ingress-proxy-tls", "ball-postgres", "ball-silo-tls", "ball-web-ingress-tls", "ball-web-tls"],
             Manifests.Examples.Where(e => e.Text("kind") == "Secret").Select(e => e.Get("metadata").Text("name")).Order());
     }
 

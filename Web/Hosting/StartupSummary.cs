@@ -20,6 +20,7 @@ public static class StartupSummary
         var cluster = app.Services.GetRequiredService<IOptions<BallClusterOptions>>().Value;
         var tls = BallOptions.Get<ClusterTlsOptions>(app.Configuration, ClusterTlsOptions.Section);
         var admin = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value;
+        var ingress = app.Services.GetRequiredService<IOptions<IngressOptions>>().Value;
         var database = new NpgsqlConnectionStringBuilder(PostgresConnection.Resolve(app.Configuration));
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -41,6 +42,12 @@ public static class StartupSummary
                 {
                     logger.LogWarning("{Transport}", ClusterTransport.Describe(tls));
                 }
+            }
+
+            // Without a proxy CA nothing is believed, the default, which needs no line.
+            if (ingress.TrustsProxy)
+            {
+                logger.LogInformation("X-Forwarded-For believed on HTTPS connections whose client certificate chains to {ClientCa}; from nobody else", ingress.ClientCaPath);
             }
 
             if (admin.HasPassword)

@@ -20,7 +20,7 @@ public static class WebOptions
         services.AddValidatedOptions<AdminOptions>(configuration, AdminOptions.Section);
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminPasswordPolicy>();
         services.AddValidatedOptions<FailedLoginOptions>(configuration, FailedLoginOptions.Section);
-        services.AddValidatedOptions<TrustedProxyOptions>(configuration, TrustedProxyOptions.Section);
+        services.AddValidatedOptions<IngressOptions>(configuration, IngressOptions.Section);
         services.AddTrustedProxies(configuration);
         return services;
     }

@@ -18,7 +18,7 @@ namespace BallOrleans.Web.Hosting;
 /// <summary>Services of the web tier itself (its settings: <see cref="WebOptions"/>).</summary>
 public static class WebServices
 {
-    public static IServiceCollection AddBallWeb(this IServiceCollection services)
+    public static IServiceCollection AddBallWeb(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton<ColorAssignment>();
         services.AddSingleton<NewVisitorLimit>();
@@ -40,7 +40,7 @@ public static class WebServices
         services.AddSingleton<StatsReports>();
         services.AddAdminAccess();
         services.AddBallHealthChecks();
-        services.AddBallTelemetry();
+        services.AddBallTelemetry(configuration);
         services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.AddServerHeader = false;

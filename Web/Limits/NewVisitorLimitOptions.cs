@@ -15,7 +15,12 @@ public sealed class NewVisitorLimitOptions
     [Range(1, 10_000_000)]
     public int Burst { get; set; } = 200;
 
-    /// <summary>Loopback clients (the benchmark, a reverse proxy on the same host) are not limited per address (the global limit still applies).</summary>
+    /// <summary>
+    /// Loopback clients (the benchmark, a reverse proxy on the same host) are not limited per
+    /// address (the global limit still applies). Turned off whenever an ingress proxy can prove
+    /// itself (<see cref="Hosting.IngressOptions"/>): clients then come through it, and a loopback
+    /// peer is someone else.
+    /// </summary>
     public bool ExemptLoopback { get; set; } = true;
 
     /// <summary>
