@@ -1,3 +1,4 @@
+using BallOrleans.Web.Limits;
 using BallOrleans.Web.Visits;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
