@@ -81,6 +81,7 @@ public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<
         // A failed erasure books nothing: an unknown reason is refused by the table, and the row stays.
         await Assert.ThrowsAsync<PostgresException>(() => EraseAsync(database, [ids[3]], "whim"));
         Assert.Equal(1, await StoredVisitors.ScalarAsync(database, "SELECT count(*) FROM ball_visitor_stats"));
+        await StoredVisitors.FoldAsync(database);
         Assert.Equal(
             "admin:1/2 forget:1/2 retention:1/2",
             await StoredVisitors.ScalarTextAsync(database,
