@@ -5,10 +5,12 @@
 -- Every function that touches ball_grain_state runs with one plan per connection
 -- (force_generic_plan) and with sequential, bitmap, hash and merge scans and joins priced out:
 -- the plan left is one index probe per row, whether the table is empty or holds millions, and
--- whenever statistics were last gathered. Rows are locked in key order (callers pass keys
--- sorted, the probes follow the input); writers then only insert into the journal. The fold,
--- one at a time, locks totals, days and minutes, then the assigned counters and the erasure
--- ledger, each in key order.
+-- whenever statistics were last gathered. The visit batch statement, sent on its own by the
+-- grouped storage, has the planner's own plan instead (an index probe per row on a table of any
+-- size worth the name) and locks its rows in its probe. Rows are locked in key order (callers
+-- pass keys sorted, the probes follow the input); writers then only insert into the journal.
+-- The fold, one at a time, locks totals, days and minutes, then the assigned counters and the
+-- erasure ledger, each in key order.
 
 -- The pseudonymous id of a visitor: the first 16 bytes of HMAC-SHA256(key, visitor id), as
 -- Grains/Privacy/VisitorPseudonymKey.cs computes it. Written without FROM so the planner inlines it.
@@ -176,8 +178,12 @@ WITH input AS (
                 $10::timestamptz[], $11::timestamptz[], $12::text[])
          AS i(grain_key, payload, version, pid, color, red, blue, first_seen, last_seen, browser)
 ), updated AS (
-    -- The stored row, found by an index probe per input row (LATERAL: driven by the input, in its
-    -- order, the lock order), then updated through its ctid; o keeps the figures before the update.
+    -- The stored row, found by a probe per input row (LATERAL: driven by the input, in its order)
+    -- and locked there, so rows are locked in key order whichever join the planner picks below (on
+    -- a tiny table it may scan and hash; on a large one it probes the primary key), then updated
+    -- through its ctid; o keeps the figures before the update. A row updated by someone else
+    -- meanwhile is locked in its new version, which this statement's snapshot does not see: the
+    -- update skips it, and the write is stale, as its version check would have said.
     UPDATE ball_grain_state g
     SET payload = x.payload, version = ball_next_version(g.version), modified_on = now(), pid = x.pid,
         color = x.color, red_views = x.red, blue_views = x.blue, first_seen = x.first_seen,
@@ -191,7 +197,7 @@ WITH input AS (
               FROM ball_grain_state s
               WHERE s.grain_key = i.grain_key AND s.key_n0 = 0 AND s.key_n1 = 0
                 AND s.state_name = $2::text AND s.service_id = $1::text
-              OFFSET 0) o  -- kept a subquery: otherwise the planner may flatten it and walk the table
+              FOR NO KEY UPDATE) o  -- the lock an update takes; it also keeps the subquery from being flattened
           WHERE i.version IS NOT NULL
           OFFSET 0) x
     WHERE g.ctid = x.row_id AND g.version = x.version
