@@ -173,8 +173,12 @@ BEGIN
     RETURN QUERY
 -- >>> visit batch statement
 WITH input AS (
+    -- The keys through a sub-select: the planner sees no constant array even in a custom plan, so
+    -- a custom plan costs what the generic one does, and after its first five executions the
+    -- prepared statement keeps the generic plan. With the array in sight, every batch was planned
+    -- again (a custom plan looked cheaper for its few rows): 0.7 ms of planning per batch.
     SELECT *
-    FROM unnest($3::text[], $4::bytea[], $5::integer[], $6::bytea[], $7::text[], $8::bigint[], $9::bigint[],
+    FROM unnest((SELECT $3::text[]), $4::bytea[], $5::integer[], $6::bytea[], $7::text[], $8::bigint[], $9::bigint[],
                 $10::timestamptz[], $11::timestamptz[], $12::text[])
          AS i(grain_key, payload, version, pid, color, red, blue, first_seen, last_seen, browser)
 ), updated AS (
