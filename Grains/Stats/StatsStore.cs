@@ -35,6 +35,10 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
     public async Task<long> FoldJournalAsync(bool wait, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("SELECT ball_stats_fold($1)");
+        // Not a request's timeout: a backlog (every silo down a while, a bulk load by hand) is
+        // folded in one run, and a run cut short folds nothing, so it must be let finish. A
+        // second of a busy site folds in milliseconds; two minutes is millions of visits.
+        command.CommandTimeout = 120;
         command.Parameters.Add(new() { Value = wait });
         return (long)(await command.ExecuteScalarAsync(cancellationToken) ?? 0L);
     }
