@@ -111,9 +111,10 @@ public sealed class ErasureBookkeepingTests(PostgresServer postgres) : IClassFix
 
     private static DateTimeOffset At(int day, int hour, int minute = 0) => Day1.AddDays(day - 1).AddHours(hour).AddMinutes(minute);
 
-    /// <summary>(day of the test's month, new visitors, views) per day with a row, summed over shards.</summary>
+    /// <summary>(day of the test's month, new visitors, views) per day with a row, summed over shards, once the journal is folded.</summary>
     private static async Task<List<(int Day, long Visitors, long Views)>> DaysAsync(string database, string color)
     {
+        await StoredVisitors.FoldAsync(database);
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(

@@ -1,6 +1,7 @@
 using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Tests.Stats;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -75,9 +76,10 @@ public sealed class ServerTimeZoneTests(PostgresServer postgres) : IClassFixture
         Assert.Equal(1L, await command.ExecuteScalarAsync());
     }
 
-    /// <summary>(day, new visitors, views) of red per day with a row, summed over shards.</summary>
+    /// <summary>(day, new visitors, views) of red per day with a row, summed over shards, once the journal is folded.</summary>
     private static async Task<List<(DateOnly Day, long Visitors, long Views)>> DaysAsync(string database)
     {
+        await StoredVisitors.FoldAsync(database);
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
+using BallOrleans.Tests.Stats;
 using Npgsql;
 
 namespace BallOrleans.Tests.Privacy;
@@ -37,10 +38,12 @@ internal static class StatsBooks
 
     /// <summary>
     /// Grain state, read model, totals, days and minutes hold the same visitors and views per
-    /// color; no day or minute is negative; the minutes of each day sum to its views.
+    /// color once the stats journal is folded; no day or minute is negative; the minutes of each
+    /// day sum to its views.
     /// </summary>
     public static async Task AssertBalancedAsync(string database)
     {
+        await StoredVisitors.FoldAsync(database);
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         var sums = new List<(string Source, long RedVisitors, long BlueVisitors, long RedViews, long BlueViews)>();

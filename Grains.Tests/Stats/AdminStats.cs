@@ -7,14 +7,18 @@ internal static class AdminStats
 {
     /// <summary>
     /// The answer at <paramref name="path"/> once its all-time visitors reach <paramref name="visitors"/>
-    /// (and its views <paramref name="views"/>, when given): the totals are a snapshot read back every
-    /// few hundred milliseconds, so one read right after the writes may come before them. Name the
+    /// (and its views <paramref name="views"/>, when given). The stats journal of <paramref name="database"/>
+    /// is folded first, so that every write the test made is in the aggregates (the silos fold it
+    /// only once a second, and a fold between two of the test's writes would show the first alone);
+    /// the totals are still a snapshot read back every few hundred milliseconds, so one read right
+    /// after the fold may come before it. Name the
     /// views wherever an older snapshot could hold the same number of visitors (one taken while the
     /// first visitors were arriving, before later ones were erased, say). After 10 s the last answer
     /// is returned for the test to judge.
     /// </summary>
-    public static async Task<JsonElement> HoldingAsync(HttpClient admin, long visitors, string path, long? views = null)
+    public static async Task<JsonElement> HoldingAsync(HttpClient admin, string database, long visitors, string path, long? views = null)
     {
+        await StoredVisitors.FoldAsync(database);
         for (var attempt = 0; ; attempt++)
         {
             var stats = JsonDocument.Parse(await admin.GetStringAsync(path)).RootElement;

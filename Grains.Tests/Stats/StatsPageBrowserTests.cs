@@ -61,9 +61,9 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres) : IClassFixtu
         await ErasureLedgerTests.WriteAsync(database, [.. Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId())], BallColor.Blue);
         Assert.Equal(600, await ErasureLedgerTests.EraseAsync(database, [.. red.Take(600)], "forget"));
         // Today: visits, returning visits, HEAD, a prefetch, bots, previews, an unknown id, the limit, erasures.
-        var before = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), 5400, "/api/stats");
+        var before = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), database, 5400, "/api/stats");
         var script = await WaterfallScript.RunAsync(app, database);
-        await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), 5400 + script.RemainingVisitors, "/api/stats",
+        await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), database, 5400 + script.RemainingVisitors, "/api/stats",
             before.GetProperty("views").GetInt64() + script.RemainingViews);
 
         await using var admin = await AdminBrowser.OpenAsync();

@@ -41,12 +41,24 @@ internal static class StoredVisitors
         FROM ball_visitor_stats
         """);
 
-    /// <summary>The same sums from the (sharded) totals.</summary>
-    public static Task<Sums> TotalsAsync(string database) => SumsAsync(database, """
+    /// <summary>
+    /// Folds the stats journal into the aggregates, waiting for a silo's fold in progress: after it,
+    /// every visit and erasure committed before the call is in the totals, days, minutes and books.
+    /// </summary>
+    public static Task FoldAsync(string database) => QueryAsync(database, "SELECT ball_stats_fold(true)");
+
+    /// <summary>The same sums from the (sharded) totals, once the journal is folded.</summary>
+    public static async Task<Sums> TotalsAsync(string database)
+    {
+        await FoldAsync(database);
+        return await SumsAsync(database, TotalsSql);
+    }
+
+    private const string TotalsSql = """
         SELECT coalesce(sum(visitors) FILTER (WHERE color = 'red'), 0)::bigint, coalesce(sum(visitors) FILTER (WHERE color = 'blue'), 0)::bigint,
                coalesce(sum(views) FILTER (WHERE color = 'red'), 0)::bigint, coalesce(sum(views) FILTER (WHERE color = 'blue'), 0)::bigint
         FROM ball_report_totals
-        """);
+        """;
 
     /// <summary>The first column of the first row of <paramref name="sql"/>.</summary>
     public static async Task<object?> QueryAsync(string database, string sql)

@@ -42,7 +42,7 @@ public sealed class WaterfallResidualTests(PostgresServer postgres, ITestOutputH
         await ErasureLedgerTests.WriteAsync(database, [.. Enumerable.Range(0, 21).Select(_ => VisitorId.NewId())], BallColor.Blue);
         // The range covers the visitors' first days, so that the range cache's refresh shows too.
         const string path = "/api/stats?from=2025-06-01&to=2025-06-02";
-        await AdminStats.HoldingAsync(admin, 41, path);
+        await AdminStats.HoldingAsync(admin, database, 41, path);
 
         Assert.Equal(6, await ErasureLedgerTests.EraseAsync(database, [.. red.Take(6)], "forget"));
         var seen = new List<string>();
@@ -76,7 +76,7 @@ public sealed class WaterfallResidualTests(PostgresServer postgres, ITestOutputH
         var client = app.CreateCookielessClient();
         var first = await WhoIsCounted.GetAsync(client, "/");
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        var stages = await AllTimeAsync(admin, visitors: 1);
+        var stages = await AllTimeAsync(admin, database, visitors: 1);
         Assert.Equal((1, 1, 0), (WaterfallTests.Total(stages, "shown", null), WaterfallTests.Total(stages, "counted", null), WaterfallTests.Total(stages, "residual", "inMemory")));
 
         // Through the test hook, the handler puts the request in no bucket: the ball is still
@@ -95,7 +95,7 @@ public sealed class WaterfallResidualTests(PostgresServer postgres, ITestOutputH
 
         Assert.Equal(HttpStatusCode.OK, skipped.StatusCode);
         var color = Pages.ReadBall(await skipped.Content.ReadAsStringAsync()).Color;
-        stages = await AllTimeAsync(admin, visitors: 2);
+        stages = await AllTimeAsync(admin, database, visitors: 2);
         Assert.Equal((2, 1), (WaterfallTests.Total(stages, "shown", null), WaterfallTests.Total(stages, "counted", null)));
         Assert.Equal(1, stages["residual:inMemory"].GetProperty(color).GetProperty("requests").GetInt64());
         Assert.Equal(1, WaterfallTests.Total(stages, "residual", "inMemory"));
@@ -106,7 +106,7 @@ public sealed class WaterfallResidualTests(PostgresServer postgres, ITestOutputH
         // or doubled write would): assigned - erased - remaining is -1 in that arm.
         await StoredVisitors.QueryAsync(database,
             $"UPDATE ball_report_totals SET visitors = visitors + 1 WHERE color = '{color}' AND shard = (SELECT min(shard) FROM ball_report_totals WHERE color = '{color}')");
-        stages = await AllTimeAsync(admin, visitors: 3);
+        stages = await AllTimeAsync(admin, database, visitors: 3);
         Assert.Equal(-1, stages["residual:stored"].GetProperty(color).GetProperty("visitors").GetInt64());
         Assert.Equal(0, stages["residual:stored"].GetProperty(color == "red" ? "blue" : "red").GetProperty("visitors").GetInt64());
         Assert.Equal(0, WaterfallTests.Total(stages, "residual", "stored"));
@@ -132,7 +132,7 @@ public sealed class WaterfallResidualTests(PostgresServer postgres, ITestOutputH
         Assert.Equal(1, await ErasureLedgerTests.EraseAsync(database, [Pages.IdOf(cookie)], "forget"));
         Assert.Equal(HttpStatusCode.OK, (await WhoIsCounted.GetAsync(client, "/", cookie: cookie)).StatusCode);
 
-        var stages = await AllTimeAsync(admin, visitors: 2);
+        var stages = await AllTimeAsync(admin, database, visitors: 2);
         Assert.Equal(1, WaterfallTests.Total(stages, "reassigned", "forgedId"));
         Assert.Equal(1, WaterfallTests.Total(stages, "reassigned", "unknownId"));
         Assert.Equal(3, WaterfallTests.Total(stages, "counted", null));
@@ -140,8 +140,8 @@ public sealed class WaterfallResidualTests(PostgresServer postgres, ITestOutputH
     }
 
     /// <summary>The all-time stages once the remaining visitors are <paramref name="visitors"/>.</summary>
-    private static async Task<Dictionary<string, JsonElement>> AllTimeAsync(HttpClient admin, long visitors) =>
-        WaterfallTests.Stages((await AdminStats.HoldingAsync(admin, visitors, "/api/stats")).GetProperty("waterfall").GetProperty("allTime"));
+    private static async Task<Dictionary<string, JsonElement>> AllTimeAsync(HttpClient admin, string database, long visitors) =>
+        WaterfallTests.Stages((await AdminStats.HoldingAsync(admin, database, visitors, "/api/stats")).GetProperty("waterfall").GetProperty("allTime"));
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -23,7 +23,7 @@ public sealed class WaterfallTests(PostgresServer postgres) : IClassFixture<Post
             ("NewVisitors:ExemptLoopback", "false"), ("NewVisitors:Burst", "3"), ("NewVisitors:PerAddressPerSecond", "1"));
         var script = await WaterfallScript.RunAsync(app, database);
 
-        var stats = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), script.RemainingVisitors, "/api/stats", script.RemainingViews);
+        var stats = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), database, script.RemainingVisitors, "/api/stats", script.RemainingViews);
         var waterfall = stats.GetProperty("waterfall");
         var allTime = Stages(waterfall.GetProperty("allTime"));
         var today = Stages(waterfall.GetProperty("days").EnumerateArray().Last());

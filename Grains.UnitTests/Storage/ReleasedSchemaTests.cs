@@ -22,6 +22,7 @@ public sealed class ReleasedSchemaTests
         { "007_cookie_keys.sql", "27f1a926682d51131b3ee901944748e58608ec10a2e793464f4703c6b3ebdd4a" },
         { "008_assigned.sql", "f9e5ec02a1137109ebd93ab0a20325320a3b9b213c6bc877f29fb0decf27c1df" },
         { "009_legacy_cookies_used.sql", "37fcfb68c562964e03890e9d1a9f5f0bd488f2059044fd5dec100080111f179a" },
+        { "010_stats_journal.sql", "fccf2a6a12b5307d4445de1ce3b383c56e3dd931b033620242788d2c502106ad" },
     };
 
     [Theory]
@@ -43,7 +44,7 @@ public sealed class ReleasedSchemaTests
     {
         // Changed a script? Add one to SchemaMigrator.FunctionsRelease and put both new values here.
         Assert.Equal(
-            (1, "aa2b1d61e9a9725521c72e04ac603049e4ab173247166db4f4c558fc7f4a6588"),
+            (2, "d1bda02022727eabf77b682f5a683c4e5894afda2825d3a30094d7c503640d68"),
             (SchemaMigrator.FunctionsRelease, SchemaMigrator.FunctionsHash));
     }
 }

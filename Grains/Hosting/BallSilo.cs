@@ -43,6 +43,7 @@ public static class BallSilo
         services.TryAddSingleton<ColorAssignment>();
         services.AddStatsStore();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MinutePruning>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StatsFolding>();
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
         services.AddVisitorErasure();

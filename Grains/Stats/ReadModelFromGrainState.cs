@@ -4,7 +4,8 @@ namespace BallOrleans.Grains.Stats;
 
 /// <summary>
 /// Rebuilds the stats aggregates (totals, days, the last hour of minutes) from the visitor rows,
-/// in one transaction, through the same arithmetic as visits (<c>ball_stats_rebuild</c>). Visits
+/// in one transaction, through the same arithmetic as visits (<c>ball_stats_rebuild</c>, which
+/// first folds the stats journal, holding the fold lock and keeping writers out of it). Visits
 /// keep the aggregates exact themselves; this is for a repair, after rows were changed by hand
 /// or restored without their aggregates (<c>rebuild-read-model</c>).
 /// </summary>

@@ -4,9 +4,10 @@ using Microsoft.Extensions.Options;
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// The one aggregate of every visitor. The totals, days and visits per minute are written in the
-/// same transaction as each visit (<c>ball_stats_apply</c>, Storage/Functions/visitors.sql); this
-/// grain only reads the summed totals back, once per <see cref="StatsOptions.RefreshInterval"/>,
+/// The one aggregate of every visitor. Visits journal what they change in the stats in their own
+/// statement, and every silo folds the journal into the totals, days and visits per minute about
+/// once a second (<see cref="StatsFolding"/>, Storage/Functions/visitors.sql); this grain only
+/// reads the summed totals back, once per <see cref="StatsOptions.RefreshInterval"/>,
 /// and answers the stats view from memory. It is active only while someone reads the stats, so
 /// nothing that must happen regardless belongs here (the old minutes are pruned by <see cref="MinutePruning"/>).
 /// </summary>
@@ -26,8 +27,11 @@ public sealed class ReportGrain(StatsStore store, IOptions<StatsOptions> options
     public async Task<StatsSnapshot> GetStatsAsync() =>
         _snapshot ??= await store.LoadSnapshotAsync();
 
-    public async Task<StatsSnapshot> RefreshAsync() =>
-        _snapshot = await store.LoadSnapshotAsync();
+    public async Task<StatsSnapshot> RefreshAsync()
+    {
+        await store.FoldJournalAsync(wait: true);
+        return _snapshot = await store.LoadSnapshotAsync();
+    }
 
     private async Task RefreshOnTimerAsync(CancellationToken cancellationToken)
     {

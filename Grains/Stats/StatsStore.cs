@@ -12,7 +12,7 @@ namespace BallOrleans.Grains.Stats;
 public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
 {
     // One statement, so one snapshot: the totals, the assigned counters and the erasure ledger
-    // are written in the transactions of the visits and erasures that move them, and read
+    // are moved together, by one fold of the journal that visits and erasures write, and read
     // together they always answer assigned - remaining - erased = 0 unless the books are broken
     // (two reads taken at different moments would differ by whatever committed in between).
     private const string TotalsSql = """
@@ -26,6 +26,22 @@ public sealed class StatsStore(NpgsqlDataSource dataSource, TimeProvider clock)
         SELECT minute, color, sum(visits)::bigint FROM ball_visits_per_minute
         WHERE minute >= $1 GROUP BY minute, color ORDER BY minute, color
         """;
+
+    /// <summary>
+    /// Folds the stats journal into the aggregates; returns how many journal rows it folded. Without
+    /// <paramref name="wait"/>, 0 at once while another silo folds; with it, once this returns,
+    /// every visit and erasure that committed before the call is in the aggregates.
+    /// </summary>
+    public async Task<long> FoldJournalAsync(bool wait, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT ball_stats_fold($1)");
+        // Not a request's timeout: a backlog (every silo down a while, a bulk load by hand) is
+        // folded in one run, and a run cut short folds nothing, so it must be let finish. A
+        // second of a busy site folds in milliseconds; two minutes is millions of visits.
+        command.CommandTimeout = 120;
+        command.Parameters.Add(new() { Value = wait });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken) ?? 0L);
+    }
 
     /// <summary>
     /// Deletes the minutes older than the hour the snapshot shows; returns how many rows went (0

@@ -37,7 +37,7 @@ public sealed class SchemaMigrator
     /// without it). The database keeps the highest release installed, and a build with a lower one
     /// leaves the functions alone.
     /// </summary>
-    public const int FunctionsRelease = 1;
+    public const int FunctionsRelease = 2;
 
     private const string BookkeepingSql = """
         CREATE TABLE IF NOT EXISTS ball_schema_version (

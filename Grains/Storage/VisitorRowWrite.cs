@@ -6,7 +6,7 @@ using Npgsql;
 namespace BallOrleans.Grains.Storage;
 
 /// <summary>
-/// One visitor row as <c>ball_visitors_write</c> takes it: the payload the ADO.NET provider reads,
+/// One visitor row as the visit batch statement (<c>ball_visitors_write</c>'s) takes it: the payload the ADO.NET provider reads,
 /// and beside it the typed figures the stats read, taken from the state when the write is made.
 /// </summary>
 public sealed class VisitorRowWrite(string key, byte[] payload, int? expectedVersion, byte[] pid, VisitorState state)
@@ -37,14 +37,21 @@ public sealed class VisitorRowWrite(string key, byte[] payload, int? expectedVer
     public string? Browser { get; } = state.Browser is { } family ? BrowserNames[family] : null;
 
     /// <summary>
-    /// The call of <c>ball_visitors_write</c> for <paramref name="rows"/>, which must have distinct
-    /// keys in ordinal order (the lock order of every visitor write). It returns the rows written
-    /// with their new version; a row missing from the result was stale.
+    /// The statement of <c>ball_visitors_write</c> (Storage/Functions/visitors.sql), sent on its own:
+    /// one planned statement a batch (prepared once per connection by Npgsql's auto-prepare), with
+    /// no function call around it.
+    /// </summary>
+    private static readonly string WriteSql = SqlQueries.Marked("Functions/visitors.sql", "visit batch statement");
+
+    /// <summary>
+    /// The write of <paramref name="rows"/>, which must have distinct keys in ordinal order (the
+    /// lock order of every visitor write), and the journal row of what they change in the stats,
+    /// in one statement. It returns the rows written with their new version; a row missing from
+    /// the result was stale.
     /// </summary>
     public static NpgsqlCommand Command(string serviceId, IReadOnlyList<VisitorRowWrite> rows)
     {
-        var command = new NpgsqlCommand(
-            "SELECT written_key, new_version FROM ball_visitors_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+        var command = new NpgsqlCommand(WriteSql);
         command.Parameters.Add(new() { Value = serviceId });
         command.Parameters.Add(new() { Value = StorageNames.VisitorState });
         command.Parameters.Add(new() { Value = rows.Select(r => r.Key).ToArray() });

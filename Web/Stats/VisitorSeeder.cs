@@ -9,8 +9,8 @@ namespace BallOrleans.Web.Stats;
 /// <summary>
 /// Bulk-creates realistic visitors for demos and benchmarks, without a grain call per visitor:
 /// rows exactly as <c>VisitorGrain</c> would store them (same key columns, same serializer,
-/// version 1), written by the same function as visits (<c>ball_visitors_write</c>), so the stats
-/// count them as they count visitors.
+/// version 1), written by the same statement as visits (<c>ball_visitors_write</c>'s), so the
+/// stats count them as they count visitors once their journal is folded, which this does.
 /// </summary>
 public sealed class VisitorSeeder(
     NpgsqlDataSource dataSource, ColorAssignment assignment, SystemTextJsonGrainStorageSerializer serializer,
@@ -40,6 +40,10 @@ public sealed class VisitorSeeder(
             await using var command = VisitorRowWrite.Command(serviceId, rows);
             command.Connection = connection;
             await command.ExecuteNonQueryAsync(cancellationToken);
+            // Folded as it goes, as a silo would fold it: a million visitors' journal left for the
+            // site's first fold would make that one fold long.
+            await using var fold = new NpgsqlCommand("SELECT ball_stats_fold(true)", connection) { CommandTimeout = 120 };
+            await fold.ExecuteNonQueryAsync(cancellationToken);
             written += rows.Length;
             progress?.Report(("visitors", written, visitors));
         }

@@ -1,11 +1,16 @@
 -- Visitors: the functions that write visitor rows (grain state and read model in one row, 004)
--- and keep the stats in the same transaction. Re-run whenever this file changes.
+-- and journal what they changed in the stats in the same transaction (010), and the fold that
+-- moves the aggregates by the journal. Re-run whenever this file changes.
 --
 -- Every function that touches ball_grain_state runs with one plan per connection
 -- (force_generic_plan) and with sequential, bitmap, hash and merge scans and joins priced out:
 -- the plan left is one index probe per row, whether the table is empty or holds millions, and
--- whenever statistics were last gathered. Rows are locked in key order (callers pass keys
--- sorted, the probes follow the input), then totals, days and minutes, each in key order.
+-- whenever statistics were last gathered. The visit batch statement, sent on its own by the
+-- grouped storage, has the planner's own plan instead (an index probe per row on a table of any
+-- size worth the name) and locks its rows in its probe. Rows are locked in key order (callers
+-- pass keys sorted, the probes follow the input); writers then only insert into the journal.
+-- The fold, one at a time, locks totals, days and minutes, then the assigned counters and the
+-- erasure ledger, each in key order.
 
 -- The pseudonymous id of a visitor: the first 16 bytes of HMAC-SHA256(key, visitor id), as
 -- Grains/Privacy/VisitorPseudonymKey.cs computes it. Written without FROM so the planner inlines it.
@@ -146,9 +151,16 @@ END
 $f$;
 
 -- Writes a batch of visitors, with the ADO.NET provider's rules per row: an update only where
--- the stored version is the one the grain holds (p_versions[i]); an insert only where it holds
--- none and no row exists. Returns the rows written with their new version; a row missing from
--- it was stale. Keys must be distinct, and sorted (the lock order).
+-- the stored version is the one the grain holds ($5[i]); an insert only where it holds none and no
+-- row exists. Returns the rows written with their new version; a row missing from it was stale.
+-- Keys must be distinct, and sorted (the lock order). What the written rows changed in the stats
+-- goes to the journal (010) in the same statement, one row per batch; ball_stats_fold moves the
+-- aggregates by it.
+--
+-- The statement between the markers is also the grouped storage's own (VisitorRowWrite reads it
+-- from this file and prepares it): sent as it is, a batch costs one planned statement and no
+-- function call. Here, for the ADO.NET provider's writes and for seeds, it runs with the settings
+-- below. It names the parameters $1 to $12, so that it reads the same in both places.
 CREATE OR REPLACE FUNCTION ball_visitors_write(
     p_service text, p_state text, p_keys text[], p_payloads bytea[], p_versions integer[], p_pids bytea[],
     p_colors text[], p_red bigint[], p_blue bigint[], p_first timestamptz[], p_last timestamptz[], p_browsers text[])
@@ -157,61 +169,68 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off
 AS $f$
-DECLARE
-    v_keys text[];
-    v_versions integer[];
-    v_before ball_visitor_figures[];
-    v_after ball_visitor_figures[];
-    v_browsers text[];
 BEGIN
-    WITH input AS (
-        SELECT *
-        FROM unnest(p_keys, p_payloads, p_versions, p_pids, p_colors, p_red, p_blue, p_first, p_last, p_browsers)
-             AS i(grain_key, payload, version, pid, color, red, blue, first_seen, last_seen, browser)
-    ), updated AS (
-        -- The stored row, found by an index probe per input row (LATERAL: driven by the input,
-        -- in its order), then updated through its ctid; o keeps the figures before the update.
-        UPDATE ball_grain_state g
-        SET payload = x.payload, version = ball_next_version(g.version), modified_on = now(), pid = x.pid,
-            color = x.color, red_views = x.red, blue_views = x.blue, first_seen = x.first_seen,
-            last_seen = x.last_seen, browser = x.browser,
-            ledger = ball_ledger_after(g.ledger, g.last_seen, g.red_views, g.blue_views, x.last_seen)
-        FROM (SELECT i.*, o.row_id, o.before
-              FROM input i
-              CROSS JOIN LATERAL (
-                  SELECT s.ctid AS row_id,
-                         ROW(s.color, s.red_views, s.blue_views, s.first_seen, s.last_seen, s.ledger)::ball_visitor_figures AS before
-                  FROM ball_grain_state s
-                  WHERE s.grain_key = i.grain_key AND s.key_n0 = 0 AND s.key_n1 = 0
-                    AND s.state_name = p_state AND s.service_id = p_service
-                  OFFSET 0) o  -- kept a subquery: otherwise the planner may flatten it and walk the table
-              WHERE i.version IS NOT NULL
-              OFFSET 0) x
-        WHERE g.ctid = x.row_id AND g.version = x.version
-        RETURNING g.grain_key, g.version, x.before,
-                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after,
-                  g.browser
-    ), inserted AS (
-        INSERT INTO ball_grain_state AS g (service_id, state_name, grain_key, key_n0, key_n1, payload, version,
-                                           pid, color, red_views, blue_views, first_seen, last_seen, browser)
-        SELECT p_service, p_state, i.grain_key, 0, 0, i.payload, 1,
-               i.pid, i.color, i.red, i.blue, i.first_seen, i.last_seen, i.browser
-        FROM input i
-        WHERE i.version IS NULL
-        ON CONFLICT ON CONSTRAINT ball_grain_state_pk DO NOTHING
-        RETURNING g.grain_key, g.version, NULL::ball_visitor_figures AS before,
-                  ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after,
-                  g.browser
-    ), written AS (
-        SELECT * FROM updated UNION ALL SELECT * FROM inserted
-    )
-    SELECT array_agg(w.grain_key), array_agg(w.version), array_agg(w.before), array_agg(w.after), array_agg(w.browser)
-    INTO v_keys, v_versions, v_before, v_after, v_browsers
-    FROM written w;
-
-    PERFORM ball_stats_apply(v_before, v_after);
-    PERFORM ball_stats_assign(v_before, v_after, v_browsers);  -- assignments in the books (issue 27)
-    RETURN QUERY SELECT * FROM unnest(v_keys, v_versions);
+    RETURN QUERY
+-- >>> visit batch statement
+WITH input AS (
+    -- The keys through a sub-select: the planner sees no constant array even in a custom plan, so
+    -- a custom plan costs what the generic one does, and after its first five executions the
+    -- prepared statement keeps the generic plan. With the array in sight, every batch was planned
+    -- again (a custom plan looked cheaper for its few rows): 0.7 ms of planning per batch.
+    SELECT *
+    FROM unnest((SELECT $3::text[]), $4::bytea[], $5::integer[], $6::bytea[], $7::text[], $8::bigint[], $9::bigint[],
+                $10::timestamptz[], $11::timestamptz[], $12::text[])
+         AS i(grain_key, payload, version, pid, color, red, blue, first_seen, last_seen, browser)
+), updated AS (
+    -- The stored row, found by a probe per input row (LATERAL: driven by the input, in its order)
+    -- and locked there, so rows are locked in key order whichever join the planner picks below (on
+    -- a tiny table it may scan and hash; on a large one it probes the primary key), then updated
+    -- through its ctid; o keeps the figures before the update. A row updated by someone else
+    -- meanwhile is locked in its new version, which this statement's snapshot does not see: the
+    -- update skips it, and the write is stale, as its version check would have said.
+    UPDATE ball_grain_state g
+    SET payload = x.payload, version = ball_next_version(g.version), modified_on = now(), pid = x.pid,
+        color = x.color, red_views = x.red, blue_views = x.blue, first_seen = x.first_seen,
+        last_seen = x.last_seen, browser = x.browser,
+        ledger = ball_ledger_after(g.ledger, g.last_seen, g.red_views, g.blue_views, x.last_seen)
+    FROM (SELECT i.*, o.row_id, o.before
+          FROM input i
+          CROSS JOIN LATERAL (
+              SELECT s.ctid AS row_id,
+                     ROW(s.color, s.red_views, s.blue_views, s.first_seen, s.last_seen, s.ledger)::ball_visitor_figures AS before
+              FROM ball_grain_state s
+              WHERE s.grain_key = i.grain_key AND s.key_n0 = 0 AND s.key_n1 = 0
+                AND s.state_name = $2::text AND s.service_id = $1::text
+              FOR NO KEY UPDATE) o  -- the lock an update takes; it also keeps the subquery from being flattened
+          WHERE i.version IS NOT NULL
+          OFFSET 0) x
+    WHERE g.ctid = x.row_id AND g.version = x.version
+    RETURNING g.grain_key, g.version, x.before,
+              ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after,
+              g.browser
+), inserted AS (
+    INSERT INTO ball_grain_state AS g (service_id, state_name, grain_key, key_n0, key_n1, payload, version,
+                                       pid, color, red_views, blue_views, first_seen, last_seen, browser)
+    SELECT $1::text, $2::text, i.grain_key, 0, 0, i.payload, 1,
+           i.pid, i.color, i.red, i.blue, i.first_seen, i.last_seen, i.browser
+    FROM input i
+    WHERE i.version IS NULL
+    ON CONFLICT ON CONSTRAINT ball_grain_state_pk DO NOTHING
+    RETURNING g.grain_key, g.version, NULL::ball_visitor_figures AS before,
+              ROW(g.color, g.red_views, g.blue_views, g.first_seen, g.last_seen, g.ledger)::ball_visitor_figures AS after,
+              g.browser
+), written AS (
+    SELECT * FROM updated UNION ALL SELECT * FROM inserted
+), journaled AS (
+    -- Nothing written (every row stale), nothing journaled.
+    INSERT INTO ball_stats_journal (before, after, browsers)
+    SELECT array_agg(w.before), array_agg(w.after), array_agg(w.browser)
+    FROM written w
+    HAVING count(*) > 0
+)
+SELECT w.grain_key AS written_key, w.version AS new_version FROM written w
+-- <<< visit batch statement
+    ;
 END
 $f$;
 
@@ -275,7 +294,7 @@ DROP FUNCTION IF EXISTS ball_visitors_erase(text, text, text[], timestamptz);
 -- <<< Erasure ledger.
 
 -- Clears one visitor (the provider's ClearStorageKey): the row stays, without payload or
--- figures, so its version keeps counting up; the visitor leaves the stats. Returns the new
+-- figures, so its version keeps counting up; the visitor leaves the stats (through the journal). Returns the new
 -- version, or NULL when p_version was stale.
 CREATE OR REPLACE FUNCTION ball_visitors_clear(p_service text, p_state text, p_key text, p_version integer) RETURNS integer
 LANGUAGE plpgsql
@@ -302,16 +321,16 @@ BEGIN
     SELECT c.version, ARRAY[c.before] INTO v_version, v_before FROM cleared c;
 
     IF v_version IS NOT NULL THEN
-        PERFORM ball_stats_apply(v_before, ARRAY[NULL::ball_visitor_figures]);
         -- Erasure ledger (issue 16): nothing in the site clears a visitor; an operator's call is an admin erasure.
-        PERFORM ball_stats_erased(v_before, 'admin');
+        INSERT INTO ball_stats_journal (before, after, reason) VALUES (v_before, ARRAY[NULL::ball_visitor_figures], 'admin');
     END IF;
     RETURN v_version;
 END
 $f$;
 
 -- Erases visitors: their rows go, whatever their version (forgetting wins over any write in
--- flight, which then finds no row and fails as stale), and they leave the totals and the days.
+-- flight, which then finds no row and fails as stale), and they leave the totals and the days
+-- (through the journal, in this transaction).
 -- With p_not_seen_since, only those whose last visit is older (retention). p_reason (forget,
 -- retention, admin) is the erasure ledger's (issue 16). Returns the keys erased.
 --
@@ -362,8 +381,10 @@ BEGIN
         RETURN;
     END IF;
 
-    PERFORM ball_stats_apply(v_before, array_fill(NULL::ball_visitor_figures, ARRAY[cardinality(v_keys)]));
-    PERFORM ball_stats_erased(v_before, p_reason);  -- erasure ledger (issue 16)
+    -- Out of the totals and days, into the erasure ledger (issue 16), when the journal is folded:
+    -- after the visits that put these figures there, whose journal rows committed before this one.
+    INSERT INTO ball_stats_journal (before, after, reason)
+    VALUES (v_before, array_fill(NULL::ball_visitor_figures, ARRAY[cardinality(v_keys)]), p_reason);
     RETURN QUERY SELECT unnest(v_keys);
 END
 $f$;
@@ -425,6 +446,83 @@ BEGIN
 END
 $f$;
 
+-- The key of the fold's advisory lock: an arbitrary constant, distinct from the migrator's and
+-- the minute pruning's.
+CREATE OR REPLACE FUNCTION ball_stats_fold_lock() RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $f$ SELECT 196022084::bigint $f$;
+
+-- Moves the aggregates by every journal row this statement's snapshot sees, and deletes those
+-- rows, in the caller's transaction: a row is folded in the transaction that deletes it, so
+-- exactly once, and a row whose writer committed late (a lower id than rows folded before it) is
+-- simply seen by the next fold. An erasure's row committed after the rows of the visits it
+-- erases (it waited for their row locks), so no snapshot holds it without them, and no figure
+-- goes below zero. Callers hold the fold lock (ball_stats_fold, ball_stats_rebuild). Returns
+-- the journal rows folded.
+CREATE OR REPLACE FUNCTION ball_stats_fold_journal() RETURNS bigint
+LANGUAGE plpgsql AS $f$
+DECLARE
+    v_rows bigint;
+    v_before ball_visitor_figures[];
+    v_after ball_visitor_figures[];
+    v_written_before ball_visitor_figures[];
+    v_written_after ball_visitor_figures[];
+    v_written_browsers text[];
+    v_forget ball_visitor_figures[];
+    v_retention ball_visitor_figures[];
+    v_admin ball_visitor_figures[];
+BEGIN
+    WITH taken AS (
+        DELETE FROM ball_stats_journal j RETURNING j.before, j.after, j.browsers, j.reason
+    ), changes AS (
+        -- Unnested in the select list, in step (NULL where an array is shorter): in FROM, the
+        -- composite elements would be expanded into their fields.
+        SELECT t.reason, unnest(t.before) AS b, unnest(t.after) AS a, unnest(t.browsers) AS browser
+        FROM taken t
+    )
+    SELECT (SELECT count(*) FROM taken), array_agg(c.b), array_agg(c.a),
+           array_agg(c.b) FILTER (WHERE c.reason IS NULL), array_agg(c.a) FILTER (WHERE c.reason IS NULL),
+           array_agg(c.browser) FILTER (WHERE c.reason IS NULL),
+           array_agg(c.b) FILTER (WHERE c.reason = 'forget'), array_agg(c.b) FILTER (WHERE c.reason = 'retention'),
+           array_agg(c.b) FILTER (WHERE c.reason = 'admin')
+    INTO v_rows, v_before, v_after, v_written_before, v_written_after, v_written_browsers, v_forget, v_retention, v_admin
+    FROM changes c;
+
+    IF v_rows = 0 THEN
+        RETURN 0;
+    END IF;
+    PERFORM ball_stats_apply(v_before, v_after);
+    IF v_written_after IS NOT NULL THEN
+        PERFORM ball_stats_assign(v_written_before, v_written_after, v_written_browsers);  -- writes only (issue 27)
+    END IF;
+    IF v_forget IS NOT NULL THEN
+        PERFORM ball_stats_erased(v_forget, 'forget');  -- erasures only (issue 16)
+    END IF;
+    IF v_retention IS NOT NULL THEN
+        PERFORM ball_stats_erased(v_retention, 'retention');
+    END IF;
+    IF v_admin IS NOT NULL THEN
+        PERFORM ball_stats_erased(v_admin, 'admin');
+    END IF;
+    RETURN v_rows;
+END
+$f$;
+
+-- Folds the journal, one caller at a time cluster-wide: every silo calls it about once a second
+-- (StatsFolding). Without p_wait, a call made while another folds returns 0 at once (the next
+-- second's call finds what it left); with it (a reader that needs every committed visit counted),
+-- it waits for that fold to commit, then folds what is left. Returns the journal rows folded.
+CREATE OR REPLACE FUNCTION ball_stats_fold(p_wait boolean DEFAULT false) RETURNS bigint
+LANGUAGE plpgsql AS $f$
+BEGIN
+    IF p_wait THEN
+        PERFORM pg_advisory_xact_lock(ball_stats_fold_lock());
+    ELSIF NOT pg_try_advisory_xact_lock(ball_stats_fold_lock()) THEN
+        RETURN 0;
+    END IF;
+    RETURN ball_stats_fold_journal();
+END
+$f$;
+
 -- Rebuilds the totals, days and minutes from the visitor rows, through ball_stats_apply (each
 -- visitor arriving whole), in one transaction: for a repair after the rows were changed by hand
 -- or restored without their aggregates. Visits wait while it runs, and count on top after.
@@ -437,6 +535,13 @@ DECLARE
     page ball_visitor_figures[] := '{}';
     visitors bigint := 0;
 BEGIN
+    -- The fold lock first (a fold holding it may be waiting for the journal), then the journal:
+    -- no write of visitors commits from here on, and none is half-way. What is journaled is
+    -- folded (the assigned counters and the erasure ledger keep it; the rest is rebuilt below),
+    -- so nothing already in the rows is counted again by a later fold.
+    PERFORM pg_advisory_xact_lock(ball_stats_fold_lock());
+    LOCK TABLE ball_stats_journal IN EXCLUSIVE MODE;
+    PERFORM ball_stats_fold_journal();
     TRUNCATE ball_report_totals, ball_stats_daily, ball_visits_per_minute;
     FOR f IN
         -- The row's columns in the type's order: a composite loop variable takes them field by field.
