@@ -1,4 +1,5 @@
 using System.Numerics;
+using BallOrleans.Tests.Bots;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Web.Stats;
 using Xunit.Abstractions;
@@ -36,6 +37,7 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
     [Fact]
     public void The_assigned_check_watched_after_every_visitor_at_50_50_alarms_at_most_alpha_of_the_time()
     {
+        var cpu = ThreadCpuClock.Now();
         var random = new Random(27_061);
         var alarms = 0;
         for (var experiment = 0; experiment < Experiments; experiment++)
@@ -52,13 +54,14 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
         }
 
         var most = BinomialBound.Most(Experiments, Alpha);
-        TestReport.Figures(output, $"assigned check, 50/50, watched after every visitor: {alarms} of {Experiments} experiments of {VisitorsEach:N0} ever alarmed at alpha {Alpha} (bound {most})");
+        TestReport.Figures(output, $"assigned check, 50/50, watched after every visitor: {alarms} of {Experiments} experiments of {VisitorsEach:N0} ever alarmed at alpha {Alpha} (bound {most}) [{CpuSeconds(cpu)}]");
         Assert.InRange(alarms, 0, most);
     }
 
     [Fact]
     public void The_assigned_check_at_70_30_stays_valid_under_erasures_that_depend_on_the_arm_while_a_check_of_what_remains_does_not()
     {
+        var cpu = ThreadCpuClock.Now();
         // 30% of red visitors and 5% of blue ask to be forgotten, each some time after their first
         // visit: the ball changes who leaves. Every erasure is one more look.
         var random = new Random(27_062);
@@ -93,7 +96,7 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
         }
 
         var most = BinomialBound.Most(Experiments, Alpha);
-        TestReport.Figures(output, $"70/30, 30% of red and 5% of blue erased: assigned check ever alarmed in {assignedAlarms} of {Experiments} (bound {most}); the same check of those remaining flagged at the end of {remainingFlagged}");
+        TestReport.Figures(output, $"70/30, 30% of red and 5% of blue erased: assigned check ever alarmed in {assignedAlarms} of {Experiments} (bound {most}); the same check of those remaining flagged at the end of {remainingFlagged} [{CpuSeconds(cpu)}]");
         Assert.InRange(assignedAlarms, 0, most);
         // The erasures are strong enough to matter: a check that counted them would be wrong.
         Assert.True(remainingFlagged > most, $"remaining flagged {remainingFlagged} times");
@@ -102,6 +105,7 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
     [Fact]
     public void Positive_control_the_same_check_on_visitors_remaining_under_arm_independent_retention_fails_the_bound()
     {
+        var cpu = ThreadCpuClock.Now();
         // Retention erases every visitor a fixed window after their (only) visit, whatever their
         // ball: the null holds for "remaining" at every moment, yet its count moves both ways and
         // the statistic is no martingale. Over 25 windows it gets 25 fresh chances to cross. A
@@ -109,7 +113,7 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
         // blocks of 64 (one random 64-bit word: each bit a fair arm), and the check is looked at
         // after each block with the site's own count formula: fewer looks than after every
         // visitor, which can only lower the alarm rate.
-        const int block = 64, blocksPerWindow = 1_600, windows = 25, experiments = 200;
+        const int block = 64, blocksPerWindow = 1_600, windows = 25, experiments = 150;
         var random = new Random(27_063);
         Span<byte> bits = stackalloc byte[8];
         var alarms = 0;
@@ -137,13 +141,14 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
         }
 
         var most = BinomialBound.Most(experiments, Alpha);
-        TestReport.Figures(output, $"positive control: the check of those remaining, retention window {block * blocksPerWindow:N0} visitors, {windows} windows: {alarms} of {experiments} ever alarmed at alpha {Alpha} (bound {most})");
+        TestReport.Figures(output, $"positive control: the check of those remaining, retention window {block * blocksPerWindow:N0} visitors, {windows} windows: {alarms} of {experiments} ever alarmed at alpha {Alpha} (bound {most}) [{CpuSeconds(cpu)}]");
         Assert.True(alarms > most, $"{alarms} alarms, bound {most}: the harness did not catch a check known to be invalid");
     }
 
     [Fact]
     public void A_50_5_to_49_5_split_is_flagged_at_alpha_0_05_after_a_number_of_visitors_within_its_band()
     {
+        var cpu = ThreadCpuClock.Now();
         // 100 experiments, each watched after every visitor until flagged. Measured with this seed:
         // median 69,025, 90th percentile 151,511. The band is ±25% around the median: a change of
         // the prior's concentration or of the formula that moves power that much, either way, is a
@@ -162,7 +167,7 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
         }
 
         needed.Sort();
-        TestReport.Figures(output, $"50.5/49.5 at alpha {Alpha}: flagged after median {needed[50]:N0}, 90th percentile {needed[90]:N0}, slowest {needed[^1]:N0} visitors (100 experiments)");
+        TestReport.Figures(output, $"50.5/49.5 at alpha {Alpha}: flagged after median {needed[50]:N0}, 90th percentile {needed[90]:N0}, slowest {needed[^1]:N0} visitors (100 experiments) [{CpuSeconds(cpu)}]");
         Assert.InRange(needed[50], 52_000, 86_000);
         Assert.InRange(needed[90], 110_000, 190_000);
     }
@@ -187,6 +192,10 @@ public sealed class SplitCheckSimulationTests(ITestOutputHelper output)
 
         Assert.Equal(SequentialSampleRatio.LogBayesFactor(counts.A, 0.7, counts.B, 0.3, SequentialSampleRatio.Concentration), counts.LogBayesFactor, 1e-6);
     }
+
+    // The thread's CPU time, which other processes on the shared machine do not inflate.
+    private static string CpuSeconds(TimeSpan? start) =>
+        ThreadCpuClock.Now() - start is { } used ? $"{used.TotalSeconds:0.0} s CPU" : "CPU time unknown";
 
     /// <summary>The stored counters as the database keeps them: assigned only ever grows; an erasure takes one off remaining.</summary>
     private sealed class Books(double redShare)
