@@ -22,6 +22,7 @@ public sealed class ReleasedSchemaTests
         { "007_cookie_keys.sql", "27f1a926682d51131b3ee901944748e58608ec10a2e793464f4703c6b3ebdd4a" },
         { "008_assigned.sql", "f9e5ec02a1137109ebd93ab0a20325320a3b9b213c6bc877f29fb0decf27c1df" },
         { "009_legacy_cookies_used.sql", "37fcfb68c562964e03890e9d1a9f5f0bd488f2059044fd5dec100080111f179a" },
+        { "012_split_check_latched.sql", "4dee0055ed2af30d86bd7d4c599fdc843b5ee0a43ff587991f59a842eb195aef" },
     };
 
     [Theory]

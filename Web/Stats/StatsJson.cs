@@ -16,11 +16,22 @@ public sealed record ColorJson(long Visitors, long Views);
 public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged, double Alpha, SequentialSrmJson? Sequential)
 {
     public static SrmJson From(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged, srm.Alpha,
-        srm.Sequential is { } s ? new SequentialSrmJson(s.LogBayesFactor, s.PValue, s.Flagged, s.Alpha) : null);
+        srm.Sequential is { } s ? new SequentialSrmJson(s.LogBayesFactor, s.PValue, s.Flagged, s.Alpha, LatchJson.From(s.Latched)) : null);
 }
 
-/// <summary>The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its p-value, flagged (when p &lt; <c>alpha</c>).</summary>
-public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged, double Alpha);
+/// <summary>
+/// The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its
+/// p-value, flagged (when p &lt; <c>alpha</c>, or latched since it once was), and the latch:
+/// the stored first crossing (the split alert's family only; null until one).
+/// </summary>
+public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged, double Alpha, LatchJson? Latched = null);
+
+/// <summary>The first crossing of a check of the split alert's family: when, the assigned visitors per color, the log Bayes factor and the alpha.</summary>
+public sealed record LatchJson(DateTimeOffset At, long Red, long Blue, double LogBayesFactor, double Alpha)
+{
+    public static LatchJson? From(SplitCheckLatch? latch) =>
+        latch is null ? null : new(latch.FlaggedAt, latch.RedVisitors, latch.BlueVisitors, latch.LogBayesFactor, latch.Alpha);
+}
 
 /// <summary>One check of the split alert's family: <c>browser</c> <c>all</c> or a family, its weight of the family's alpha and the alpha that gives, the assigned visitors and views it ran on.</summary>
 public sealed record FamilyCheckJson(string Browser, double Weight, double Alpha, ColorJson Red, ColorJson Blue, SrmJson Srm)
