@@ -87,7 +87,7 @@ public sealed record RangeJson(DateOnly From, DateOnly To, ColorJson Red, ColorJ
 /// </summary>
 public sealed record StatsJson(
     long Visitors, long Views, Dictionary<string, ColorJson> Colors, SrmJson Srm, BotsJson Bots, DateTimeOffset AsOf,
-    Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks, WaterfallJson Waterfall,
+    Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks, ResultsJson Results, WaterfallJson Waterfall,
     RangeJson Range, IReadOnlyList<DayJson> Daily, IReadOnlyList<CumulativeJson> Cumulative, IReadOnlyList<SegmentJson> Segments)
 {
     public static StatsJson From(
@@ -102,6 +102,7 @@ public sealed record StatsJson(
             snapshot.ErasedOf(c).Visitors, snapshot.ErasedOf(c).Views,
             ErasureReasons.All.ToDictionary(r => r.Name(), r => Json(snapshot.ErasedOf(c, r))))),
         new SplitChecksJson(Json(family.First(f => f.Member.Browser is null).Srm), Json(srm), new SplitFamilyJson(Stats.SplitChecks.FamilyAlpha, [.. family.Select(FamilyCheckJson.From)])),
+        ResultsJson.Of(EffectResults.Of(range.Stats)),
         WaterfallJson.From(waterfall),
         new RangeJson(range.Stats.From, range.Stats.To, Json(range.Stats.FirstSeenRed), Json(range.Stats.FirstSeenBlue), Json(range.Srm), Json(range.AssignedSrm)),
         [.. range.Stats.Daily.Select(d => new DayJson(d.Day, new(d.Red.Visitors, d.Red.Views), new(d.Blue.Visitors, d.Blue.Views),

@@ -72,6 +72,7 @@ public static class StatsPage
 
         html.Append(SrmLine("srm", srm, "Remaining (descriptive: pages nobody), split check"));
         html.Append(FamilyTable(view.Family));
+        html.Append("<h2>Results</h2>").Append(ResultsTable.Render(EffectResults.Of(view.Report.Stats)));
         if (view.Waterfall is { } waterfall)
         {
             html.Append("<h2>Exposure waterfall</h2>").Append(WaterfallSection.Render(waterfall));
