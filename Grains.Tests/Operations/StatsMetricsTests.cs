@@ -19,8 +19,7 @@ public sealed class StatsMetricsTests(PostgresServer postgres, ITestOutputHelper
         await using var app = WhoIsCounted.StartApp(database);
         var admin = WhoIsCounted.Admin(app);
         var red = Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId()).ToList();
-        await ErasureLedgerTests.WriteAsync(database, red, BallColor.Red);
-        await ErasureLedgerTests.WriteAsync(database, [.. Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId())], BallColor.Blue);
+        await ErasureLedgerTests.WriteTogetherAsync(database, (red, BallColor.Red), ([.. Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId())], BallColor.Blue));
         Assert.Equal(600, await ErasureLedgerTests.EraseAsync(database, [.. red.Take(600)], "forget"));
         await WhoIsCounted.GetAsync(app.CreateCookielessClient(), "/", method: HttpMethod.Head);
 
@@ -47,6 +46,7 @@ public sealed class StatsMetricsTests(PostgresServer postgres, ITestOutputHelper
         Assert.True(Value(metrics, "ball_split_check_log_bayes_factor", "population=\"remaining\"") > Math.Log(1000));
         // The split alert's family on the assigned counters: every browser at half of 0.001, each family at a fourteenth.
         Assert.Equal(0, Value(metrics, "ball_split_check_flagged", "population=\"assigned\"", "browser=\"all\"", "test=\"sequential\""));
+        Assert.Equal(0, Value(metrics, "ball_split_check_latched", "population=\"assigned\"", "browser=\"all\""));
         Assert.Equal(0.0005, Value(metrics, "ball_split_check_alpha", "population=\"assigned\"", "browser=\"all\""), 12);
         foreach (var family in new[] { "other", "chrome", "edge", "firefox", "safari", "opera", "samsung" })
         {

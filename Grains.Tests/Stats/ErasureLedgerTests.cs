@@ -26,8 +26,7 @@ public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<
         // 3,000 red and 3,000 blue visitors, half first seen on day 1 and half on day 2, two views each.
         var red = Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId()).ToList();
         var blue = Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId()).ToList();
-        await WriteAsync(database, red, BallColor.Red);
-        await WriteAsync(database, blue, BallColor.Blue);
+        await WriteTogetherAsync(database, (red, BallColor.Red), (blue, BallColor.Blue));
 
         // An arm that makes people ask to be forgotten: 600 red visitors go, 400 of day 1 and 200 of day 2.
         var forgotten = red.Where((_, i) => i % 2 == 0).Take(400).Concat(red.Where((_, i) => i % 2 == 1).Take(200)).ToArray();
@@ -90,21 +89,29 @@ public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<
     }
 
     /// <summary>Writes visitors of one color in one statement through the provider's write: half first seen on day 1, half on day 2, two views each.</summary>
-    internal static async Task WriteAsync(string database, IReadOnlyList<string> ids, BallColor color)
+    internal static Task WriteAsync(string database, IReadOnlyList<string> ids, BallColor color) => WriteTogetherAsync(database, (ids, color));
+
+    /// <summary>
+    /// Every group in one statement, so one commit: the assigned counters go from before to after
+    /// at once. Written one color after the other, a split check (which latches its first
+    /// crossing) would see all of one arm and none of the other in between.
+    /// </summary>
+    internal static async Task WriteTogetherAsync(string database, params (IReadOnlyList<string> Ids, BallColor Color)[] groups)
     {
-        var payloads = ids.Select((_, i) =>
+        var ids = groups.SelectMany(g => g.Ids).ToArray();
+        var payloads = groups.SelectMany(g => g.Ids.Select((_, i) =>
         {
             var first = Day1.AddDays(i % 2).AddMinutes(i % 600);
-            return JsonSerializer.SerializeToUtf8Bytes(StatsBooks.State(color, 2, first, first.AddMinutes(1)));
-        }).ToArray();
+            return JsonSerializer.SerializeToUtf8Bytes(StatsBooks.State(g.Color, 2, first, first.AddMinutes(1)));
+        })).ToArray();
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT count(ball_grain_state_write($1, 'visitor', k, 0, 0, p, NULL)) FROM unnest($2::text[], $3::bytea[]) AS u(k, p)", connection);
         command.Parameters.Add(new() { Value = TestClusters.ServiceId });
-        command.Parameters.Add(new() { Value = ids.ToArray() });
+        command.Parameters.Add(new() { Value = ids });
         command.Parameters.Add(new() { Value = payloads });
-        Assert.Equal((long)ids.Count, (long)(await command.ExecuteScalarAsync())!);
+        Assert.Equal((long)ids.Length, (long)(await command.ExecuteScalarAsync())!);
     }
 
     internal static async Task<long> EraseAsync(string database, string[] ids, string reason)

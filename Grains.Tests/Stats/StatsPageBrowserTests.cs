@@ -57,8 +57,7 @@ public sealed class StatsPageBrowserTests(PostgresServer postgres) : IClassFixtu
         app.StartServer();  // applies the schema
         // An experiment that ran before: 3,000 visitors per arm, of whom 600 red asked to be forgotten.
         var red = Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId()).ToList();
-        await ErasureLedgerTests.WriteAsync(database, red, BallColor.Red);
-        await ErasureLedgerTests.WriteAsync(database, [.. Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId())], BallColor.Blue);
+        await ErasureLedgerTests.WriteTogetherAsync(database, (red, BallColor.Red), ([.. Enumerable.Range(0, 3000).Select(_ => VisitorId.NewId())], BallColor.Blue));
         Assert.Equal(600, await ErasureLedgerTests.EraseAsync(database, [.. red.Take(600)], "forget"));
         // Today: visits, returning visits, HEAD, a prefetch, bots, previews, an unknown id, the limit, erasures.
         var before = await AdminStats.HoldingAsync(WhoIsCounted.Admin(app), database, 5400, "/api/stats");

@@ -10,6 +10,7 @@ public static class StatsServices
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StatsStore>();
+        services.TryAddSingleton<SplitCheckLatches>();
         services.TryAddSingleton<ReadModelFromGrainState>();
         return services;
     }

@@ -33,13 +33,16 @@ public sealed class StatsMetrics(BotFigures inMemory, StatsReports reports, Time
         Meter.CreateObservableGauge("ball.split_check.p_value", () => Checks(c => c.Srm.PValue, c => c.Srm.Sequential?.PValue),
             description: "Split check p-value, per population (assigned: counted apart from erasures; remaining), browser (all, or the family of the first visit) and test (chi_square; sequential, anytime-valid)");
         Meter.CreateObservableGauge("ball.split_check.flagged", () => Checks(c => c.Srm.Flagged ? 1 : 0, c => c.Srm.Sequential is { Flagged: true } ? 1 : 0),
-            description: "1 when the split check is flagged at its alpha (ball_split_check_alpha): p < alpha; the sequential test's Bayes factor >= 1/alpha");
+            description: "1 when the split check is flagged at its alpha (ball_split_check_alpha): p < alpha; the sequential test's Bayes factor >= 1/alpha, or latched since it once was (ball_split_check_latched)");
         Meter.CreateObservableGauge("ball.split_check.alpha", () => (_latest?.Checks ?? []).Select(c =>
             new Measurement<double>(c.Srm.Alpha, Tag("population", c.Population), Tag("browser", c.Browser))),
             description: "The false-alarm rate the check is flagged at: 0.001 times its Bonferroni weight in the split alert's family (assigned), 0.001 outside it (remaining)");
         Meter.CreateObservableGauge("ball.split_check.log_bayes_factor", () => (_latest?.Checks ?? []).Where(c => c.Srm.Sequential is not null).Select(c =>
             new Measurement<double>(c.Srm.Sequential!.LogBayesFactor, Tag("population", c.Population), Tag("browser", c.Browser))),
             description: "The anytime-valid split check's statistic: log of the Dirichlet-multinomial mixture's Bayes factor (flagged from ln(1/alpha))");
+        Meter.CreateObservableGauge("ball.split_check.latched", () => (_latest?.Checks ?? []).Where(c => c.Population == StatsReports.AssignedPopulation).Select(c =>
+            new Measurement<int>(c.Srm.Sequential?.Latched is null ? 0 : 1, Tag("population", c.Population), Tag("browser", c.Browser))),
+            description: "1 once the split alert's anytime-valid check has crossed its threshold (stored with its time and counts, ball_split_check_latched): it stays 1 when the statistic falls back; the alert pages on it");
         Meter.CreateObservableGauge("ball.waterfall.requests", () => Stages(f => f.Requests),
             description: "Exposure waterfall, all time: requests per stage, reason and arm (in-memory stages since each web process started; residual inMemory and stored must be 0)");
         Meter.CreateObservableGauge("ball.waterfall.visitors", () => Stages(f => f.Visitors),
@@ -67,7 +70,7 @@ public sealed class StatsMetrics(BotFigures inMemory, StatsReports reports, Time
                 var noDays = new RangeStats(DateOnly.MinValue, DateOnly.MinValue, [], [], new(BallColor.Red, 0, 0), new(BallColor.Blue, 0, 0), [], ErasureBooks.None);
                 var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
                 _latest = new Figures(snapshot.AsOf, clock.GetUtcNow(), clock,
-                    [.. reports.Family(snapshot).Select(c => new Check("assigned", c.Member.Name, c.Srm)), new("remaining", SplitChecks.EveryBrowser, remaining)],
+                    [.. (await reports.LatchedFamilyAsync(snapshot, stoppingToken)).Select(c => new Check(StatsReports.AssignedPopulation, c.Member.Name, c.Srm)), new("remaining", SplitChecks.EveryBrowser, remaining)],
                     Waterfall.Build(snapshot, noDays, counts.Exposures, BotCountsPusher.Interval, today, reports.Srm, reports.ChiSquare).AllTime);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

@@ -44,6 +44,12 @@ public sealed record RangeStats(
     /// <summary>A visitor is returning once seen again this long after their first visit: a later session, as web analytics count it.</summary>
     public static readonly TimeSpan ReturningAfter = TimeSpan.FromMinutes(30);
 
+    /// <summary>Views per visitor of red's visitors first seen in the range and remaining: visitors, sum, sum of squares.</summary>
+    public ArmSums RedViews { get; init; }
+
+    /// <summary>The same of blue's.</summary>
+    public ArmSums BlueViews { get; init; }
+
     public ColorTotals FirstSeen(BallColor color) => color == BallColor.Red ? FirstSeenRed : FirstSeenBlue;
 
     /// <summary>Assigned in the range: first seen in it, remaining or erased since.</summary>

@@ -28,7 +28,7 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
         """;
 
     private const string SegmentsSql = """
-        SELECT coalesce(browser, ''), color, last_seen - first_seen >= $3, count(*), sum(views)::bigint
+        SELECT coalesce(browser, ''), color, last_seen - first_seen >= $3, count(*), sum(views)::bigint, sum(views::float8 * views)
         FROM ball_visitor_stats
         WHERE first_seen >= $1 AND first_seen < $2
         GROUP BY 1, 2, 3
@@ -60,11 +60,15 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
         await reader.NextResultAsync(cancellationToken);
         var rows = new List<(string Browser, BallColor Color, bool Returning, long Visitors, long Views)>();
+        // Per color, the views per visitor's sums: what the results table's means and intervals need.
+        ArmSums redViews = default, blueViews = default;
         while (await reader.ReadAsync(cancellationToken))
         {
             if (BallColors.TryParse(reader.GetString(1), out var color))
             {
                 rows.Add((reader.GetString(0), color, reader.GetBoolean(2), reader.GetInt64(3), reader.GetInt64(4)));
+                ref var sums = ref color == BallColor.Red ? ref redViews : ref blueViews;
+                sums = new ArmSums(sums.Visitors + reader.GetInt64(3), sums.Sum + reader.GetInt64(4), sums.SumOfSquares + reader.GetDouble(5));
             }
         }
 
@@ -101,7 +105,11 @@ public sealed class RangeStatsReader(NpgsqlDataSource dataSource)
 
         return new RangeStats(from, to, daily, cumulative,
             Sum(rows.Where(r => r.Color == BallColor.Red), BallColor.Red), Sum(rows.Where(r => r.Color == BallColor.Blue), BallColor.Blue),
-            Segments(rows), new ErasureBooks(erasedDaily) { DailyByReason = erasedByReason });
+            Segments(rows), new ErasureBooks(erasedDaily) { DailyByReason = erasedByReason })
+        {
+            RedViews = redViews,
+            BlueViews = blueViews,
+        };
     }
 
     private static async Task<Dictionary<(DateOnly, BallColor), ColorTotals>> DaysAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)

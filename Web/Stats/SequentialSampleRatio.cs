@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Stats;
 using MathNet.Numerics;
 
 namespace BallOrleans.Web.Stats;
@@ -6,6 +7,13 @@ namespace BallOrleans.Web.Stats;
 public sealed record SequentialSrmResult(double LogBayesFactor, double PValue, bool Flagged)
 {
     public double Alpha { get; init; } = SequentialSampleRatio.Alpha;
+
+    /// <summary>
+    /// The first crossing of this check, stored (the split alert's family only): once there, the
+    /// check is <see cref="Flagged"/> whatever the statistic is now. The factor's alpha was spent
+    /// at the crossing; falling back under it proves nothing.
+    /// </summary>
+    public SplitCheckLatch? Latched { get; init; }
 }
 
 /// <summary>

@@ -40,7 +40,7 @@ public static class StatsEndpoints
             var report = await reports.RangeAsync(range);
             var inMemory = await bots.SumAsync();
             return Results.Json(StatsJson.From(
-                snapshot, srm, reports.Family(snapshot), inMemory, report, reports.Waterfall(snapshot, report, inMemory, Today(clock))));
+                snapshot, srm, await reports.LatchedFamilyAsync(snapshot, context.RequestAborted), inMemory, report, reports.Waterfall(snapshot, report, inMemory, Today(clock))));
         });
 
     private static async Task<IResult> VisitorsAsync(HttpContext context, StatsReports reports, VisitorStatsReader reader, ILoggerFactory loggers) =>
@@ -93,7 +93,7 @@ public static class StatsEndpoints
             var excluded = await bots.SumAsync();
             var view = new StatsView(snapshot, srm, excluded, query, page, range, report, today)
             {
-                Family = reports.Family(snapshot),
+                Family = await reports.LatchedFamilyAsync(snapshot, context.RequestAborted),
                 Waterfall = reports.Waterfall(snapshot, report, excluded, today),
             };
             return Results.Content(fragment ? StatsPage.RenderLive(view) : StatsPage.Render(view), "text/html; charset=utf-8");

@@ -16,11 +16,22 @@ public sealed record ColorJson(long Visitors, long Views);
 public sealed record SrmJson(double ChiSquare, double PValue, bool Flagged, double Alpha, SequentialSrmJson? Sequential)
 {
     public static SrmJson From(SrmResult srm) => new(srm.ChiSquare, srm.PValue, srm.Flagged, srm.Alpha,
-        srm.Sequential is { } s ? new SequentialSrmJson(s.LogBayesFactor, s.PValue, s.Flagged, s.Alpha) : null);
+        srm.Sequential is { } s ? new SequentialSrmJson(s.LogBayesFactor, s.PValue, s.Flagged, s.Alpha, LatchJson.From(s.Latched)) : null);
 }
 
-/// <summary>The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its p-value, flagged (when p &lt; <c>alpha</c>).</summary>
-public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged, double Alpha);
+/// <summary>
+/// The anytime-valid split check: the log Bayes factor of the Dirichlet-multinomial mixture, its
+/// p-value, flagged (when p &lt; <c>alpha</c>, or latched since it once was), and the latch:
+/// the stored first crossing (the split alert's family only; null until one).
+/// </summary>
+public sealed record SequentialSrmJson(double LogBayesFactor, double PValue, bool Flagged, double Alpha, LatchJson? Latched = null);
+
+/// <summary>The first crossing of a check of the split alert's family: when, the assigned visitors per color, the log Bayes factor and the alpha.</summary>
+public sealed record LatchJson(DateTimeOffset At, long Red, long Blue, double LogBayesFactor, double Alpha)
+{
+    public static LatchJson? From(SplitCheckLatch? latch) =>
+        latch is null ? null : new(latch.FlaggedAt, latch.RedVisitors, latch.BlueVisitors, latch.LogBayesFactor, latch.Alpha);
+}
 
 /// <summary>One check of the split alert's family: <c>browser</c> <c>all</c> or a family, its weight of the family's alpha and the alpha that gives, the assigned visitors and views it ran on.</summary>
 public sealed record FamilyCheckJson(string Browser, double Weight, double Alpha, ColorJson Red, ColorJson Blue, SrmJson Srm)
@@ -76,7 +87,7 @@ public sealed record RangeJson(DateOnly From, DateOnly To, ColorJson Red, ColorJ
 /// </summary>
 public sealed record StatsJson(
     long Visitors, long Views, Dictionary<string, ColorJson> Colors, SrmJson Srm, BotsJson Bots, DateTimeOffset AsOf,
-    Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks, WaterfallJson Waterfall,
+    Dictionary<string, ErasedColorJson> Erased, SplitChecksJson SplitChecks, ResultsJson Results, WaterfallJson Waterfall,
     RangeJson Range, IReadOnlyList<DayJson> Daily, IReadOnlyList<CumulativeJson> Cumulative, IReadOnlyList<SegmentJson> Segments)
 {
     public static StatsJson From(
@@ -91,6 +102,7 @@ public sealed record StatsJson(
             snapshot.ErasedOf(c).Visitors, snapshot.ErasedOf(c).Views,
             ErasureReasons.All.ToDictionary(r => r.Name(), r => Json(snapshot.ErasedOf(c, r))))),
         new SplitChecksJson(Json(family.First(f => f.Member.Browser is null).Srm), Json(srm), new SplitFamilyJson(Stats.SplitChecks.FamilyAlpha, [.. family.Select(FamilyCheckJson.From)])),
+        ResultsJson.Of(EffectResults.Of(range.Stats)),
         WaterfallJson.From(waterfall),
         new RangeJson(range.Stats.From, range.Stats.To, Json(range.Stats.FirstSeenRed), Json(range.Stats.FirstSeenBlue), Json(range.Srm), Json(range.AssignedSrm)),
         [.. range.Stats.Daily.Select(d => new DayJson(d.Day, new(d.Red.Visitors, d.Red.Views), new(d.Blue.Visitors, d.Blue.Views),

@@ -72,6 +72,7 @@ public static class StatsPage
 
         html.Append(SrmLine("srm", srm, "Remaining (descriptive: pages nobody), split check"));
         html.Append(FamilyTable(view.Family));
+        html.Append("<h2>Results</h2>").Append(ResultsTable.Render(EffectResults.Of(view.Report.Stats)));
         if (view.Waterfall is { } waterfall)
         {
             html.Append("<h2>Exposure waterfall</h2>").Append(WaterfallSection.Render(waterfall));
@@ -94,7 +95,7 @@ public static class StatsPage
             : Invariant($"healthy (flagged when p &lt; {FormatAlpha(srm.Alpha)} with at least 8 visitors per color)."));
         if (srm.Sequential is { } sequential)
         {
-            html.Append(Invariant($" <span class=\"sequential {(sequential.Flagged ? "flagged" : "ok")}\" id=\"{id}-sequential\">Watched continuously (anytime-valid, flagged when p &lt; {FormatAlpha(sequential.Alpha)}): log Bayes factor {sequential.LogBayesFactor:0.##}, p = {FormatP(sequential.PValue)} — {(sequential.Flagged ? "<strong>mismatch</strong>" : "healthy")}.</span>"));
+            html.Append(Invariant($" <span class=\"sequential {(sequential.Flagged ? "flagged" : "ok")}\" id=\"{id}-sequential\">Watched continuously (anytime-valid, flagged when p &lt; {FormatAlpha(sequential.Alpha)}): log Bayes factor {sequential.LogBayesFactor:0.##}, p = {FormatP(sequential.PValue)} — {(sequential.Flagged ? "<strong>mismatch</strong>" : "healthy")}.{LatchText(sequential.Latched)}</span>"));
         }
 
         return html.Append("</p>").ToString();
@@ -109,12 +110,16 @@ public static class StatsPage
             var (srm, sequential) = (check.Srm, check.Srm.Sequential);
             html.Append(Invariant($"<tr data-browser=\"{check.Member.Name}\" data-alpha=\"{check.Member.Alpha:R}\"><td>{(check.Member.Browser is null ? "every browser" : check.Member.Name)}</td><td>{SplitChecks.WeightText(check.Member.Weight)}</td><td>{FormatAlpha(check.Member.Alpha)}</td>"));
             html.Append(Invariant($"<td>{check.Red.Visitors:N0}</td><td>{check.Blue.Visitors:N0}</td><td class=\"srm {(srm.Flagged ? "flagged" : "ok")}\">{FormatP(srm.PValue)}</td>"));
-            html.Append(sequential is null ? "<td></td>" : Invariant($"<td class=\"srm {(sequential.Flagged ? "flagged" : "ok")}\">{FormatP(sequential.PValue)}</td>"));
+            html.Append(sequential is null ? "<td></td>" : Invariant($"<td class=\"srm {(sequential.Flagged ? "flagged" : "ok")}\">{FormatP(sequential.PValue)}{LatchText(sequential.Latched)}</td>"));
             html.Append("</tr>");
         }
 
         return html.Append(Invariant($"</tbody></table><p class=\"note\">The split alert's family: every visitor assigned, and each browser family of the first visit. Each check is flagged at {FormatAlpha(SplitChecks.FamilyAlpha)} times its weight (weighted Bonferroni: the weights sum to 1), so on a healthy split the whole family alarms at most {FormatAlpha(SplitChecks.FamilyAlpha)} of the time, however often it is watched. The alert pages on the anytime-valid column only; nothing else on this page pages anyone.</p>")).ToString();
     }
+
+    /// <summary>A latched check's first crossing, as a sentence (empty when there is none).</summary>
+    private static string LatchText(SplitCheckLatch? latch) => latch is null ? "" : Invariant(
+        $" <span class=\"latched\" data-latched-at=\"{latch.FlaggedAt.UtcDateTime:O}\">Flagged since <time datetime=\"{latch.FlaggedAt.UtcDateTime:O}\">{latch.FlaggedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC</time>, at {latch.RedVisitors:N0} red and {latch.BlueVisitors:N0} blue (log Bayes factor {latch.LogBayesFactor:0.##}); it stays flagged.</span>");
 
     /// <summary>An alpha as the page writes it: 0.001, 0.0005, 7.1e-5.</summary>
     public static string FormatAlpha(double alpha) =>

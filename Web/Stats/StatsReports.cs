@@ -20,8 +20,12 @@ public sealed record RangeReport(RangeStats Stats, SrmResult Srm, IReadOnlyList<
 public sealed record FamilyCheck(SplitFamilyMember Member, ColorTotals Red, ColorTotals Blue, SrmResult Srm);
 
 /// <summary>The façade the stats endpoints use: cached totals and ranges with their SRM checks, and visitor pages with cursors.</summary>
-public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, VisitorStatsReader reader, IOptions<ColorWeightsOptions> weights)
+public sealed class StatsReports(
+    StatsCache cache, RangeStatsCache ranges, VisitorStatsReader reader, IOptions<ColorWeightsOptions> weights, SplitCheckLatches latches)
 {
+    /// <summary>The population of the split alert's family, as latches and metrics name it.</summary>
+    public const string AssignedPopulation = "assigned";
+
     /// <summary>The snapshot of the totals, and the split check of the visitors remaining (descriptive: no member of the alert's family).</summary>
     public async Task<(StatsSnapshot Snapshot, SrmResult Srm)> TotalsAsync()
     {
@@ -39,6 +43,32 @@ public sealed class StatsReports(StatsCache cache, RangeStatsCache ranges, Visit
         var (red, blue) = (Of(BallColor.Red), Of(BallColor.Blue));
         return new FamilyCheck(member, red, blue, Srm(red.Visitors, blue.Visitors, member.Alpha));
     })];
+
+    /// <summary>
+    /// The split alert's family as <see cref="Family"/> computes it, latched: a check flagged now
+    /// and not latched yet is stored as latched (its first crossing, with the snapshot's moment and
+    /// counts), and a check latched before stays flagged, with its latch, whatever its statistic is now.
+    /// </summary>
+    public async Task<IReadOnlyList<FamilyCheck>> LatchedFamilyAsync(StatsSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        var family = Family(snapshot);
+        var known = await latches.CurrentAsync(cancellationToken);
+        var latched = new List<FamilyCheck>(family.Count);
+        foreach (var check in family)
+        {
+            var sequential = check.Srm.Sequential!;
+            var latch = known.GetValueOrDefault((AssignedPopulation, check.Member.Name));
+            if (latch is null && sequential.Flagged)
+            {
+                latch = await latches.LatchAsync(new SplitCheckLatch(AssignedPopulation, check.Member.Name, snapshot.AsOf,
+                    check.Red.Visitors, check.Blue.Visitors, sequential.LogBayesFactor, sequential.Alpha), cancellationToken);
+            }
+
+            latched.Add(latch is null ? check : check with { Srm = check.Srm with { Sequential = sequential with { Flagged = true, Latched = latch } } });
+        }
+
+        return latched;
+    }
 
     public async Task<RangeReport> RangeAsync(StatsRange range)
     {
