@@ -30,7 +30,7 @@ public sealed class ResultsTableTests(PostgresServer postgres) : IClassFixture<P
         var blue = await WriteAsync(database, BallColor.Blue, 200, i => 1 + i % 5, Day);
         await WriteAsync(database, BallColor.Blue, 50, _ => 40, Day.AddDays(1));
 
-        var stats = await AdminStats.HoldingAsync(admin, 450, "/api/stats?from=2025-06-01&to=2025-06-01");
+        var stats = await AdminStats.HoldingAsync(admin, database, 450, "/api/stats?from=2025-06-01&to=2025-06-01");
         var results = stats.GetProperty("results");
         Assert.Equal("viewsPerVisitor", results.GetProperty("metric").GetString());
         Assert.Equal(0.95, results.GetProperty("level").GetDouble(), 12);
@@ -67,7 +67,7 @@ public sealed class ResultsTableTests(PostgresServer postgres) : IClassFixture<P
         await WriteAsync(database, BallColor.Red, 200, i => 1 + i % 4, Day);
         await WriteAsync(database, BallColor.Blue, 99, i => 1 + i % 5, Day);
 
-        var results = (await AdminStats.HoldingAsync(admin, 299, "/api/stats?from=2025-06-01&to=2025-06-01")).GetProperty("results");
+        var results = (await AdminStats.HoldingAsync(admin, database, 299, "/api/stats?from=2025-06-01&to=2025-06-01")).GetProperty("results");
         Assert.Equal(JsonValueKind.Object, results.GetProperty("red").ValueKind);
         Assert.Equal(JsonValueKind.Null, results.GetProperty("blue").ValueKind);
         Assert.Equal(JsonValueKind.Null, results.GetProperty("difference").ValueKind);

@@ -25,7 +25,7 @@ public sealed class SplitCheckLatchTests(PostgresServer postgres) : IClassFixtur
         // 3,000 red, then 1,000 blue, under 50/50 weights: far over the check of everyone's threshold.
         await ErasureLedgerTests.WriteAsync(database, Ids(3000), BallColor.Red);
         await ErasureLedgerTests.WriteAsync(database, Ids(1000), BallColor.Blue);
-        var over = Everyone(await AdminStats.HoldingAsync(admin, 4000, "/api/stats"));
+        var over = Everyone(await AdminStats.HoldingAsync(admin, database, 4000, "/api/stats"));
         Assert.True(over.GetProperty("logBayesFactor").GetDouble() >= EveryoneThreshold);
         Assert.True(over.GetProperty("flagged").GetBoolean());
         var latch = over.GetProperty("latched");
@@ -37,7 +37,7 @@ public sealed class SplitCheckLatchTests(PostgresServer postgres) : IClassFixtur
 
         // 2,000 more blue: 3,000 each, and the statistic is back under (below 0: it favours the weights).
         await ErasureLedgerTests.WriteAsync(database, Ids(2000), BallColor.Blue);
-        var stats = await AdminStats.HoldingAsync(admin, 6000, "/api/stats");
+        var stats = await AdminStats.HoldingAsync(admin, database, 6000, "/api/stats");
         var under = Everyone(stats);
         Assert.True(under.GetProperty("logBayesFactor").GetDouble() < 0, under.ToString());
         Assert.True(under.GetProperty("flagged").GetBoolean());
