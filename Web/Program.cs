@@ -68,6 +68,11 @@ catch (Exception ex) when (StartupErrors.IsConfigurationError(ex, out var failur
     Console.Error.WriteLine($"ball: invalid configuration: {string.Join("; ", failures)}");
     return 2;
 }
+catch (SchemaVersionException)
+{
+    // SchemaVersionGate logged the one line that says why; the exit code says it to a supervisor.
+    return SchemaVersionException.ExitCode;
+}
 catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex))
 {
     // The silo's start (schema, membership) needs the database; the logs above have the details.
