@@ -44,16 +44,15 @@ public sealed class ServerTimeZoneTests(PostgresServer postgres) : IClassFixture
     {
         var database = await postgres.CreateDatabaseAsync(name);
         var databaseName = new NpgsqlConnectionStringBuilder(database).Database!;
-        // Unpooled: a pooled connection would keep the zone it started with.
-        await using (var connection = new NpgsqlConnection(database + ";Pooling=false"))
+        // As the database's owner, as an operator would set it; unpooled: a pooled connection
+        // would keep the zone it started with.
+        await using (var connection = new NpgsqlConnection(postgres.AsOwner(database) + ";Pooling=false"))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"ALTER DATABASE \"{databaseName}\" SET TimeZone = 'Europe/Berlin'", connection);
             await command.ExecuteNonQueryAsync();
         }
 
-        await using var dataSource = NpgsqlDataSource.Create(database);
-        await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
         return database;
     }
 

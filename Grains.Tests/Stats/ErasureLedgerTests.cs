@@ -66,10 +66,6 @@ public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<
     public async Task Each_erasure_is_booked_under_its_reason_in_the_same_transaction()
     {
         var database = await postgres.CreateDatabaseAsync("erasure_ledger_reasons");
-        await using (var dataSource = NpgsqlDataSource.Create(database))
-        {
-            await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
-        }
 
         var ids = Enumerable.Range(0, 4).Select(_ => VisitorId.NewId()).ToList();
         await WriteAsync(database, ids, BallColor.Blue);
