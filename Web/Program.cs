@@ -21,7 +21,11 @@ builder.WebHost.UseBallStaticFiles(builder.Environment);
 // causes is one line, not a stack trace.
 builder.Logging.AddBallLogging();
 
-if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
+var command = args.FirstOrDefault() is { } first && !first.StartsWith('-') ? first : null;
+// The commands that log in as the schema owner may be given that login alone (the migration Job is).
+var ownerOnly = command is not (null or "cluster-check")
+    && !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgresConnection.OwnerConfigKey));
+if (!ownerOnly && PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
 {
     Console.Error.WriteLine($"ball: {problem}");
     return 2;
@@ -30,7 +34,7 @@ if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is nul
 try
 {
     builder.Services.AddBallWebOptions(builder.Configuration);
-    if (args.FirstOrDefault() is { } command && !command.StartsWith('-'))
+    if (command is not null)
     {
         return await Commands.RunAsync(command, builder);
     }

@@ -37,7 +37,7 @@ public sealed class ServerTimeZoneTests(PostgresServer postgres) : IClassFixture
 
         Assert.Equal([(day1, 0L, 0L), (day1.AddDays(1), 1L, 1L), (day1.AddDays(2), 0L, 0L)], await DaysAsync(database));
         await StatsBooks.AssertBalancedAsync(database);
-        await StatsBooks.AssertNoTraceAsync(database, a);
+        await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), a);
     }
 
     private async Task<string> BerlinDatabaseAsync(string name)

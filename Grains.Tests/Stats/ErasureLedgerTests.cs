@@ -58,7 +58,7 @@ public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<
         Assert.False(range.GetProperty("assignedSrm").GetProperty("flagged").GetBoolean());
 
         // Counts only: the ledger names no visitor, and the erased are gone from every table.
-        await StatsBooks.AssertNoTraceAsync(database, forgotten[0]);
+        await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), forgotten[0]);
         await StatsBooks.AssertBalancedAsync(database);
     }
 

@@ -334,7 +334,7 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
             END $f$;
             CREATE TRIGGER "test_fail_{{key}}" AFTER INSERT OR UPDATE ON ball_grain_state
                 FOR EACH ROW EXECUTE FUNCTION "test_fail_{{key}}"();
-            GRANT USAGE ON SEQUENCE "test_fail_{{key}}" TO {{SchemaMigrator.RuntimeRole}};
+            GRANT USAGE, SELECT ON SEQUENCE "test_fail_{{key}}" TO {{SchemaMigrator.RuntimeRole}};
             """);
     }
 
