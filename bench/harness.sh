@@ -112,6 +112,12 @@ PG_VERSION=$(psqlq -d postgres -c "show server_version")
 
 fresh_db() { psqlq -d postgres -c "drop database if exists $1" -c "create database $1"; }
 cs() { echo "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=$1"; }
+# The site never migrates (docs/operations.md#database-roles): its schema comes first, as ./ball
+# run does it, here as the superuser that owns the bench's databases. Nothing to apply: no change.
+migrate_site_db() {
+  (cd "$SITE_DIR" && ConnectionStrings__Postgres=$(cs "$1") dotnet ./Web.dll migrate >>"$work/migrate.log" 2>&1) \
+    || { tail -20 "$work/migrate.log" >&2; die "site: migrate failed"; }
+}
 
 # ------------------------------------------------------------------------------ the two apps
 # The baseline, published like the site (Release, ReadyToRun) so that neither JIT-compiles
@@ -136,6 +142,7 @@ start_app() {
   if [[ $app == site ]]; then
     # From its folder: ASP.NET's content root (appsettings.json, its logging levels) is the
     # working directory. No admin password unless given: the admin pages then answer loopback.
+    migrate_site_db "$db"
     ( cd "$SITE_DIR"
       ConnectionStrings__Postgres=$(cs "$db")
       export ConnectionStrings__Postgres Orleans__SiloPort=$SITE_SILO_PORT \
@@ -283,6 +290,7 @@ measure() {
       ids=$work/ids-$app.txt
       t0=$SECONDS
       if [[ $app == site ]]; then
+        migrate_site_db "$db"
         (cd "$SITE_DIR" && ConnectionStrings__Postgres=$(cs "$db") dotnet ./Web.dll seed --visitors "$COLD_VISITORS" >"$work/seed.log" 2>&1) \
           || die "site: seed failed"
         psqlq -d "$db" -c "vacuum analyze"
@@ -350,6 +358,7 @@ stats_shape() {
   auth="Authorization: Basic $(printf 'admin:%s' "$password" | base64 -w0)"
   fresh_db "$db"
   log "site: seeding $STATS_VISITORS visitors"
+  migrate_site_db "$db"
   (cd "$SITE_DIR" && ConnectionStrings__Postgres=$(cs "$db") dotnet ./Web.dll seed --visitors "$STATS_VISITORS" >"$work/seed.log" 2>&1) \
     || die "site: seed failed"
   psqlq -d "$db" -c "vacuum analyze" -c "checkpoint"
