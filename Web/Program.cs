@@ -79,7 +79,7 @@ catch (SchemaVersionException)
 }
 catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex))
 {
-    // The silo's start (schema, membership) needs the database; the logs above have the details.
+    // The start (the schema check, membership) needs the database; the logs above have the details.
     Console.Error.WriteLine($"ball: the database did not answer at start: {ex.GetBaseException().Message}");
     return 1;
 }
