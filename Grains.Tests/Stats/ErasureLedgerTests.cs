@@ -1,10 +1,8 @@
 using System.Text.Json;
-using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Tests.Privacy;
 using BallOrleans.Tests.Web;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace BallOrleans.Tests.Stats;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using BallOrleans.Grains.Stats;
-using BallOrleans.Grains.Storage;
 using BallOrleans.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace BallOrleans.Tests.Stats;
