@@ -39,3 +39,8 @@ catch (OptionsValidationException ex)
     Console.Error.WriteLine($"ball-silo: invalid configuration: {string.Join("; ", ex.Failures)}");
     return 2;
 }
+catch (SchemaVersionException)
+{
+    // SchemaVersionGate logged the one line that says why; the exit code says it to a supervisor.
+    return SchemaVersionException.ExitCode;
+}

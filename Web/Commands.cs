@@ -14,6 +14,7 @@ namespace BallOrleans.Web;
 /// <summary>
 /// Command-line verbs of the Web program: <c>migrate</c>, <c>seed --visitors N</c>,
 /// <c>rebuild-read-model</c>, <c>cluster-check</c>, <c>rotate-cookie-key</c> (<c>dotnet run --project Web -- seed --visitors 1000000</c>).
+/// All but <c>cluster-check</c> log in as the schema owner (<c>ConnectionStrings:PostgresOwner</c>).
 /// </summary>
 internal static class Commands
 {
@@ -35,19 +36,45 @@ internal static class Commands
 
         var configuration = builder.Configuration;
         var services = builder.Services;
-        services.AddBallDatabase(configuration);
+        string owner;
+        try
+        {
+            owner = PostgresConnection.ResolveOwner(configuration);
+        }
+        catch (InvalidOperationException ex)
+        {
+            Console.Error.WriteLine($"ball: {ex.Message}");
+            return 2;
+        }
+
+        // The schema owner's login: these are the operator's commands, and `migrate` is the only
+        // place DDL runs. Without ConnectionStrings:PostgresOwner, the site's own login.
+        services.AddBallDatabase(configuration, owner);
         services.AddStatsStore();
         services.AddSingleton<ColorAssignment>();
         services.AddSingleton<SystemTextJsonGrainStorageSerializer>();
         services.AddSingleton<VisitorSeeder>();
         await using var app = builder.Build();
         var serviceId = app.Services.GetRequiredService<IOptions<BallClusterOptions>>().Value.ServiceId;
-        await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
+        if (command == "migrate")
+        {
+            await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
+            Console.WriteLine("ball: schema is up to date");
+            return 0;
+        }
+
+        // The others work on a schema `migrate` made, and make none themselves.
+        await using (var connection = await app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync())
+        {
+            if (await SchemaCompatibility.ProblemAsync(connection, CancellationToken.None) is { } problem)
+            {
+                Console.Error.WriteLine($"ball: {problem}");
+                return SchemaVersionException.ExitCode;
+            }
+        }
+
         switch (command)
         {
-            case "migrate":
-                Console.WriteLine("ball: schema is up to date");
-                return 0;
             case "rebuild-read-model":
                 Console.Error.WriteLine("ball: rebuilding the read model from grain state (one transaction; readers wait for it)");
                 var rows = await app.Services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(serviceId);

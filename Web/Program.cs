@@ -21,7 +21,11 @@ builder.WebHost.UseBallStaticFiles(builder.Environment);
 // causes is one line, not a stack trace.
 builder.Logging.AddBallLogging();
 
-if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
+var command = args.FirstOrDefault() is { } first && !first.StartsWith('-') ? first : null;
+// The commands that log in as the schema owner may be given that login alone (the migration Job is).
+var ownerOnly = command is not (null or "cluster-check")
+    && !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgresConnection.OwnerConfigKey));
+if (!ownerOnly && PostgresConnection.TryResolve(builder.Configuration, out var problem) is null)
 {
     Console.Error.WriteLine($"ball: {problem}");
     return 2;
@@ -30,7 +34,7 @@ if (PostgresConnection.TryResolve(builder.Configuration, out var problem) is nul
 try
 {
     builder.Services.AddBallWebOptions(builder.Configuration);
-    if (args.FirstOrDefault() is { } command && !command.StartsWith('-'))
+    if (command is not null)
     {
         return await Commands.RunAsync(command, builder);
     }
@@ -68,9 +72,14 @@ catch (Exception ex) when (StartupErrors.IsConfigurationError(ex, out var failur
     Console.Error.WriteLine($"ball: invalid configuration: {string.Join("; ", failures)}");
     return 2;
 }
+catch (SchemaVersionException)
+{
+    // SchemaVersionGate logged the one line that says why; the exit code says it to a supervisor.
+    return SchemaVersionException.ExitCode;
+}
 catch (Exception ex) when (DatabaseFailure.IsCauseOf(ex))
 {
-    // The silo's start (schema, membership) needs the database; the logs above have the details.
+    // The start (the schema check, membership) needs the database; the logs above have the details.
     Console.Error.WriteLine($"ball: the database did not answer at start: {ex.GetBaseException().Message}");
     return 1;
 }

@@ -59,6 +59,7 @@ measure() {
       ids=$work/ids-$app.txt
       t0=$SECONDS
       if [[ $app == site ]]; then
+        migrate_site_db "$db"
         (cd "$SITE_DIR" && ConnectionStrings__Postgres=$(cs "$db") dotnet ./Web.dll seed --visitors "$COLD_VISITORS" >"$work/seed.log" 2>&1) \
           || die "site: seed failed"
         psqlq -d "$db" -c "vacuum analyze"
@@ -126,6 +127,7 @@ stats_shape() {
   auth="Authorization: Basic $(printf 'admin:%s' "$password" | base64 -w0)"
   fresh_db "$db"
   log "site: seeding $STATS_VISITORS visitors"
+  migrate_site_db "$db"
   (cd "$SITE_DIR" && ConnectionStrings__Postgres=$(cs "$db") dotnet ./Web.dll seed --visitors "$STATS_VISITORS" >"$work/seed.log" 2>&1) \
     || die "site: seed failed"
   psqlq -d "$db" -c "vacuum analyze" -c "checkpoint"

@@ -102,6 +102,12 @@ bench_start() {
 psqlq() { PGPASSWORD=$PG_PASSWORD PGOPTIONS='-c client_min_messages=warning' "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 fresh_db() { psqlq -d postgres -c "drop database if exists $1" -c "create database $1"; }
 cs() { echo "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=$1"; }
+# The site never migrates (docs/operations.md#database-roles): its schema comes first, as ./ball
+# run does it, here as the superuser that owns the bench's databases. Nothing to apply: no change.
+migrate_site_db() {
+  (cd "$SITE_DIR" && ConnectionStrings__Postgres=$(cs "$1") dotnet ./Web.dll migrate >>"$work/migrate.log" 2>&1) \
+    || { tail -20 "$work/migrate.log" >&2; die "site: migrate failed"; }
+}
 
 # Any app but the baseline is the site, co-hosted or as a cluster (APP_URLS names other ports).
 declare -A APP_URLS=()
@@ -118,6 +124,7 @@ start_app() {
   if [[ $app == site ]]; then
     # From its folder: ASP.NET's content root (appsettings.json, its logging levels) is the
     # working directory. No admin password unless given: the admin pages then answer loopback.
+    migrate_site_db "$db"
     ( cd "$SITE_DIR"
       ConnectionStrings__Postgres=$(cs "$db")
       export ConnectionStrings__Postgres Orleans__SiloPort=$SITE_SILO_PORT \

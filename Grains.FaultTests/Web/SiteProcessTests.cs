@@ -8,7 +8,8 @@ namespace BallOrleans.Tests.Web;
 [Trait(TestSpeed.Trait, TestSpeed.Slow)]
 public sealed class SiteProcessTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
-    // At most 10 lines in all from `./ball run`, which adds one of its own (the private database).
+    // At most 9 lines from the site itself; `./ball run` adds its own (the private database, and
+    // the migration it runs first as the schema owner).
     private const int MaxStartupLines = 9;
 
     [Fact]
@@ -31,13 +32,14 @@ public sealed class SiteProcessTests(PostgresServer postgres) : IClassFixture<Po
 
             // The last start-up line says who may open the admin pages.
             await site.WaitForLineAsync("the admin pages", TimeSpan.FromSeconds(60));
-            // A fresh database: the lines include the one that names every migration applied.
+            // The database was migrated by its owner (the fixture, as `migrate` would): the site,
+            // logged in as the runtime role, migrates nothing and says nothing about migrations.
             var startup = site.Lines.ToList();
             Assert.True(startup.Count <= MaxStartupLines, $"{startup.Count} start-up lines:\n{site.Output()}");
             var dllFolder = Path.GetDirectoryName(SiteProcess.WebDll)!;
             Assert.Contains(startup, l => l.Contains($"Listening on http://127.0.0.1:{port}; settings from {dllFolder}", StringComparison.Ordinal));
             Assert.Contains(startup, l => l.Contains("Co-hosted silo of cluster", StringComparison.Ordinal));
-            Assert.Contains(startup, l => l.Contains("applied now: migrations 001_", StringComparison.Ordinal));
+            Assert.DoesNotContain(startup, l => l.Contains("applied now", StringComparison.Ordinal));
 
             // A few visits and the stats, so the grains and the report are active when the silo stops.
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };

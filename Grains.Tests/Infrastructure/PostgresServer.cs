@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using BallOrleans.Grains.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace BallOrleans.Tests.Infrastructure;
@@ -99,16 +101,52 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    /// <summary>A fresh, empty database; returns its connection string.</summary>
+    /// <summary>
+    /// A fresh database with this build's schema, migrated as its owner as <c>migrate</c> would;
+    /// returns the runtime role's connection string, which is what silos and sites get: tests run
+    /// with exactly the privileges production has (<see cref="AsOwner"/> for a test that must do more).
+    /// </summary>
     public async Task<string> CreateDatabaseAsync(string purpose)
+    {
+        var owner = await CreateEmptyDatabaseAsync(purpose);
+        await using (var dataSource = NpgsqlDataSource.Create(owner))
+        {
+            await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        }
+
+        return AsRuntime(owner);
+    }
+
+    /// <summary>A fresh database owned by the migration role, with no schema; returns the owner's connection string.</summary>
+    public async Task<string> CreateEmptyDatabaseAsync(string purpose)
     {
         var name = $"t{Interlocked.Increment(ref s_databases)}_{new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(40).ToArray())}";
         await using var connection = new NpgsqlConnection(_adminConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\" OWNER {OwnerRole}", connection);
         await command.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name }.ConnectionString;
+        return AsOwner(new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name }.ConnectionString);
     }
+
+    /// <summary>The migration role, which owns each test database and its schema (deploy/local/postgres.sh makes it).</summary>
+    public const string OwnerRole = "ball_owner";
+
+    /// <summary>The same database as the schema's owner (the migration role): for a test that changes the schema or must see past the runtime's grants.</summary>
+    public string AsOwner(string connectionString) => As(connectionString, OwnerRole);
+
+    /// <summary>The same database as the runtime role, what silos and sites log in as.</summary>
+    public string AsRuntime(string connectionString) => As(connectionString, SchemaMigrator.RuntimeRole);
+
+    /// <summary>The same database as the server's superuser: for what only it may do (server settings, other roles' sessions).</summary>
+    public string AsSuperuser(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Username = "postgres", Password = new NpgsqlConnectionStringBuilder(_adminConnectionString).Password }.ConnectionString;
+
+    private string As(string connectionString, string role) =>
+        new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            Username = role,
+            Password = File.ReadAllText(Path.Combine(_directory, $"password-{role}")).Trim(),
+        }.ConnectionString;
 
     public static int FreePort()
     {

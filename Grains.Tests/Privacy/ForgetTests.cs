@@ -30,7 +30,7 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         Assert.Equal(40, remaining.RedVisitors + remaining.BlueVisitors);
         foreach (var id in forgotten)
         {
-            await StatsBooks.AssertNoTraceAsync(database, id);
+            await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), id);
         }
 
         // The report follows within its refresh; the grains know nothing of them any more.
@@ -70,7 +70,7 @@ public abstract class ForgetTests(PostgresServer postgres, string storage)
         await StatsBooks.AssertBalancedAsync(database);
         foreach (var id in gone)
         {
-            await StatsBooks.AssertNoTraceAsync(database, id);
+            await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), id);
         }
 
         var remaining = await StoredVisitors.SumAsync(database);

@@ -1,4 +1,3 @@
-using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Tests.Stats;
@@ -38,23 +37,22 @@ public sealed class ServerTimeZoneTests(PostgresServer postgres) : IClassFixture
 
         Assert.Equal([(day1, 0L, 0L), (day1.AddDays(1), 1L, 1L), (day1.AddDays(2), 0L, 0L)], await DaysAsync(database));
         await StatsBooks.AssertBalancedAsync(database);
-        await StatsBooks.AssertNoTraceAsync(database, a);
+        await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), a);
     }
 
     private async Task<string> BerlinDatabaseAsync(string name)
     {
         var database = await postgres.CreateDatabaseAsync(name);
         var databaseName = new NpgsqlConnectionStringBuilder(database).Database!;
-        // Unpooled: a pooled connection would keep the zone it started with.
-        await using (var connection = new NpgsqlConnection(database + ";Pooling=false"))
+        // As the database's owner, as an operator would set it; unpooled: a pooled connection
+        // would keep the zone it started with.
+        await using (var connection = new NpgsqlConnection(postgres.AsOwner(database) + ";Pooling=false"))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"ALTER DATABASE \"{databaseName}\" SET TimeZone = 'Europe/Berlin'", connection);
             await command.ExecuteNonQueryAsync();
         }
 
-        await using var dataSource = NpgsqlDataSource.Create(database);
-        await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
         return database;
     }
 

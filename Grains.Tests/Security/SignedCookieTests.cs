@@ -131,8 +131,9 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
             old = Pages.IdOf(cookie);
         }
 
-        // As if this site had run before signing: it began now, after that visitor came.
-        await StoredVisitors.QueryAsync(database, "UPDATE ball_cookie_signing SET began = now(), legacy_visitors = true");
+        // As if this site had run before signing: it began now, after that visitor came (as the
+        // owner: the runtime role only reads ball_cookie_signing).
+        await StoredVisitors.QueryAsync(postgres.AsOwner(database), "UPDATE ball_cookie_signing SET began = now(), legacy_visitors = true");
         await using var app = new BallWebApp(database, settings: LimitedLoopback);
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var client = app.CreateCookielessClient();
@@ -202,8 +203,8 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
             old = Pages.IdOf((await NewVisitorAsync(before.CreateCookielessClient())).Cookie);
         }
 
-        // Signing began 8 days ago (the default window is 7), after that visitor's first visit.
-        await StoredVisitors.QueryAsync(database, "UPDATE ball_cookie_signing SET began = now() - interval '8 days', legacy_visitors = true");
+        // Signing began 8 days ago (the default window is 7), after that visitor's first visit (as the owner, as above).
+        await StoredVisitors.QueryAsync(postgres.AsOwner(database), "UPDATE ball_cookie_signing SET began = now() - interval '8 days', legacy_visitors = true");
         await StoredVisitors.QueryAsync(database, $"UPDATE ball_grain_state SET first_seen = now() - interval '9 days' WHERE grain_key = '{old}'");
         await using var app = new BallWebApp(database);
 
@@ -221,8 +222,9 @@ public sealed class SignedCookieTests(PostgresServer postgres) : IClassFixture<P
         await using var app = new BallWebApp(database);
         var (cookie, _) = await NewVisitorAsync(app.CreateCookielessClient());
 
-        // What bench/harness.sh reads to visit seeded visitors.
-        var made = await StoredVisitors.ScalarTextAsync(database,
+        // What bench/harness.sh reads to visit seeded visitors: a tool of the owner's (the runtime
+        // role signs in .NET and may not execute these functions).
+        var made = await StoredVisitors.ScalarTextAsync(postgres.AsOwner(database),
             $"SELECT ball_visitor_cookie(s.key_id, s.inner_pad, s.outer_pad, '{Pages.IdOf(cookie)}') FROM ball_cookie_signer() s");
         Assert.Equal(cookie, made);
     }

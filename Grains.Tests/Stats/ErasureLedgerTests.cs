@@ -1,10 +1,8 @@
 using System.Text.Json;
-using BallOrleans.Grains.Storage;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using BallOrleans.Tests.Privacy;
 using BallOrleans.Tests.Web;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace BallOrleans.Tests.Stats;
@@ -57,7 +55,7 @@ public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<
         Assert.False(range.GetProperty("assignedSrm").GetProperty("flagged").GetBoolean());
 
         // Counts only: the ledger names no visitor, and the erased are gone from every table.
-        await StatsBooks.AssertNoTraceAsync(database, forgotten[0]);
+        await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), forgotten[0]);
         await StatsBooks.AssertBalancedAsync(database);
     }
 
@@ -65,10 +63,6 @@ public sealed class ErasureLedgerTests(PostgresServer postgres) : IClassFixture<
     public async Task Each_erasure_is_booked_under_its_reason_in_the_same_transaction()
     {
         var database = await postgres.CreateDatabaseAsync("erasure_ledger_reasons");
-        await using (var dataSource = NpgsqlDataSource.Create(database))
-        {
-            await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
-        }
 
         var ids = Enumerable.Range(0, 4).Select(_ => VisitorId.NewId()).ToList();
         await WriteAsync(database, ids, BallColor.Blue);

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using BallOrleans.Grains.Stats;
-using BallOrleans.Grains.Storage;
 using BallOrleans.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace BallOrleans.Tests.Stats;
@@ -20,7 +18,6 @@ public sealed class MinutePruningTests(PostgresServer postgres) : IClassFixture<
     public async Task Old_minutes_are_pruned_by_every_silo_with_no_stats_read()
     {
         var database = await postgres.CreateDatabaseAsync("minute_pruning");
-        await MigrateAsync(database);
         await InsertMinutesAsync(database);
 
         await using var cluster = await TestClusters.StartAsync(database, silos: 2,
@@ -45,7 +42,6 @@ public sealed class MinutePruningTests(PostgresServer postgres) : IClassFixture<
     public async Task A_prune_while_another_is_pruning_returns_at_once_and_the_next_one_finishes_the_job()
     {
         var database = await postgres.CreateDatabaseAsync("minute_pruning_lock");
-        await MigrateAsync(database);
         await InsertMinutesAsync(database);
         await using var dataSource = NpgsqlDataSource.Create(database);
         var store = new StatsStore(dataSource, TimeProvider.System);
@@ -70,12 +66,6 @@ public sealed class MinutePruningTests(PostgresServer postgres) : IClassFixture<
         Assert.Equal(0, await store.PruneMinutesAsync());
         Assert.Equal(0, await StoredVisitors.ScalarAsync(database, OldMinutes));
         Assert.Equal(2, await StoredVisitors.ScalarAsync(database, RecentMinutes));
-    }
-
-    private static async Task MigrateAsync(string database)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(database);
-        await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
     }
 
     /// <summary>Two minutes long past (three hours, two days), two of the last hour.</summary>

@@ -2,6 +2,7 @@ using BallOrleans.Grains.Stats;
 using BallOrleans.Grains.Visitors;
 using BallOrleans.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace BallOrleans.Tests.Stats;
@@ -63,8 +64,9 @@ public sealed class ReportGrainTests(PostgresServer postgres, ITestOutputHelper 
         await StoredVisitors.QueryAsync(database, "UPDATE ball_report_totals SET visitors = visitors + 3, views = views + 7");
         Assert.False((await StoredVisitors.SumAsync(database)).Matches(await report.RefreshAsync()));
 
-        var services = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress);
-        Assert.Equal(80, await services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(TestClusters.ServiceId));
+        // As the rebuild-read-model command does: as the schema's owner.
+        await using var owner = NpgsqlDataSource.Create(postgres.AsOwner(database));
+        Assert.Equal(80, await new ReadModelFromGrainState(owner).RebuildAsync(TestClusters.ServiceId));
         Assert.True((await StoredVisitors.SumAsync(database)).Matches(await report.RefreshAsync()));
     }
 

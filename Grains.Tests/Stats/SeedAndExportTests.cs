@@ -56,7 +56,9 @@ public sealed class SeedAndExportTests(PostgresServer postgres) : IClassFixture<
         var rowsBefore = await StoredVisitors.ScalarTextAsync(database, ReadModelSql);
         var totalsBefore = await report.GetStatsAsync();
 
-        var replayed = await services.GetRequiredService<ReadModelFromGrainState>().RebuildAsync(TestClusters.ServiceId);
+        // As the rebuild-read-model command does: as the schema's owner.
+        await using var owner = NpgsqlDataSource.Create(postgres.AsOwner(database));
+        var replayed = await new ReadModelFromGrainState(owner).RebuildAsync(TestClusters.ServiceId);
         await report.RefreshAsync();
 
         Assert.Equal(350, replayed);

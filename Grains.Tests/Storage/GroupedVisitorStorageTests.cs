@@ -138,7 +138,7 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
         var (cluster, storage, database) = await StartAsync("batchpoison", lanes: 1);
         await using var _ = cluster;
         var writes = Enumerable.Range(1, 6).Select(views => (Id: NewGrainId(), State: NewState(views))).ToList();
-        await PoisonCommitsOfAsync(database, writes[3].Id.Key.ToString()!);
+        await PoisonCommitsOfAsync(postgres.AsOwner(database), writes[3].Id.Key.ToString()!);
 
         var outcomes = await InOneBatchAsync(storage, database, writes);
 
@@ -160,9 +160,9 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
         await cluster.Client.FirstVisitAsync(visitor.GetPrimaryKeyString(), Guid.NewGuid());
         await visitor.VisitAsync(Guid.NewGuid());
 
-        await PoisonCommitsOfAsync(database, id);
+        await PoisonCommitsOfAsync(postgres.AsOwner(database), id);
         Assert.IsType<VisitOutcome.NotCounted>(await visitor.VisitAsync(Guid.NewGuid()));
-        await StoredVisitors.QueryAsync(database, "DROP TRIGGER test_poison ON ball_grain_state");
+        await StoredVisitors.QueryAsync(postgres.AsOwner(database), "DROP TRIGGER test_poison ON ball_grain_state");
 
         Assert.Equal(3, (await visitor.CountAsync(Guid.NewGuid())).Views);
         Assert.Equal(3, await VisitorGrainTests.StoredViewsAsync(database, id));
@@ -174,8 +174,8 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
         var database = await postgres.CreateDatabaseAsync("batchdeadlock");
         await using var cluster = await TestClusters.StartAsync(database);
         var (once, always) = (VisitorId.NewId(), VisitorId.NewId());
-        await FailCommitsOfAsync(database, once, times: 1);
-        await FailCommitsOfAsync(database, always, times: 1000);
+        await FailCommitsOfAsync(postgres.AsOwner(database), once, times: 1);
+        await FailCommitsOfAsync(postgres.AsOwner(database), always, times: 1000);
 
         // Rolled back the first time (nothing of it stored), so sending it again is safe: it counts.
         Assert.Equal(1, (await cluster.Client.FirstVisitAsync(once, Guid.NewGuid())).Views);
@@ -298,7 +298,10 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
         }
     }
 
-    /// <summary>A deferred trigger that fails the commit of any transaction writing <paramref name="key"/>.</summary>
+    /// <summary>
+    /// A deferred trigger that fails the commit of any transaction writing <paramref name="key"/>.
+    /// Made by the schema's owner (<paramref name="database"/> is the owner's connection): the runtime role may not.
+    /// </summary>
     private static async Task PoisonCommitsOfAsync(string database, string key)
     {
         await StoredVisitors.QueryAsync(database, $$"""
@@ -315,6 +318,8 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
     /// <summary>
     /// Fails the first <paramref name="times"/> statements writing <paramref name="key"/> as a
     /// deadlock victim would be failed (40P01); a sequence counts them, outside the transactions.
+    /// Made by the schema's owner (<paramref name="database"/> is the owner's connection); the
+    /// trigger runs as the role that writes, so the runtime role may use the sequence.
     /// </summary>
     private static async Task FailCommitsOfAsync(string database, string key, int times)
     {
@@ -329,6 +334,7 @@ public sealed class GroupedVisitorStorageTests(PostgresServer postgres) : IClass
             END $f$;
             CREATE TRIGGER "test_fail_{{key}}" AFTER INSERT OR UPDATE ON ball_grain_state
                 FOR EACH ROW EXECUTE FUNCTION "test_fail_{{key}}"();
+            GRANT USAGE, SELECT ON SEQUENCE "test_fail_{{key}}" TO {{SchemaMigrator.RuntimeRole}};
             """);
     }
 

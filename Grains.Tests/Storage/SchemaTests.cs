@@ -5,6 +5,10 @@ using Npgsql;
 
 namespace BallOrleans.Tests.Storage;
 
+/// <summary>
+/// The migrator's own tests. They act as the schema's owner throughout, as <c>migrate</c> does,
+/// on databases that start empty: the runtime role may not migrate (<see cref="RuntimeRoleTests"/>).
+/// </summary>
 public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly string[] QueryKeys =
@@ -18,7 +22,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task Migrations_run_twice_and_concurrently_without_error()
     {
-        var database = await postgres.CreateDatabaseAsync("migrations");
+        var database = await postgres.CreateEmptyDatabaseAsync("migrations");
 
         await MigrateAsync(database);
         await MigrateAsync(database);
@@ -41,7 +45,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task Migrations_start_from_an_empty_database_in_parallel()
     {
-        var database = await postgres.CreateDatabaseAsync("parallelfresh");
+        var database = await postgres.CreateEmptyDatabaseAsync("parallelfresh");
 
         await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => MigrateAsync(database)));
 
@@ -54,7 +58,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task Each_migration_is_applied_once_and_recorded()
     {
-        var database = await postgres.CreateDatabaseAsync("versions");
+        var database = await postgres.CreateEmptyDatabaseAsync("versions");
         await MigrateAsync(database);
         await MigrateAsync(database);
 
@@ -69,7 +73,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task A_start_with_nothing_to_apply_does_not_wait_for_an_open_visit_transaction()
     {
-        var database = await postgres.CreateDatabaseAsync("nolock");
+        var database = await postgres.CreateEmptyDatabaseAsync("nolock");
         await MigrateAsync(database);
         await using var dataSource = NpgsqlDataSource.Create(database);
         await using (var insert = dataSource.CreateCommand(
@@ -97,7 +101,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task Migrators_racing_under_a_repeatable_read_default_apply_each_migration_once()
     {
-        var database = await postgres.CreateDatabaseAsync("repeatable");
+        var database = await postgres.CreateEmptyDatabaseAsync("repeatable");
         var name = new NpgsqlConnectionStringBuilder(database).Database;
         await ExecuteAsync(postgres.AdminConnectionString, $"ALTER DATABASE \"{name}\" SET default_transaction_isolation = 'repeatable read'");
 
@@ -111,7 +115,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task An_applied_migration_that_differs_from_the_builds_stops_the_start_saying_which()
     {
-        var database = await postgres.CreateDatabaseAsync("edited");
+        var database = await postgres.CreateEmptyDatabaseAsync("edited");
         await MigrateAsync(database);
         await ExecuteAsync(database, "UPDATE ball_schema_version SET sha256 = repeat('0', 64) WHERE version = 3");
 
@@ -124,7 +128,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task A_database_migrated_before_hashes_were_kept_takes_this_builds_hashes()
     {
-        var database = await postgres.CreateDatabaseAsync("unhashed");
+        var database = await postgres.CreateEmptyDatabaseAsync("unhashed");
         await MigrateAsync(database);
         await ExecuteAsync(database, "UPDATE ball_schema_version SET sha256 = NULL");
 
@@ -137,7 +141,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task A_build_older_than_the_databases_functions_installs_nothing()
     {
-        var database = await postgres.CreateDatabaseAsync("newer");
+        var database = await postgres.CreateEmptyDatabaseAsync("newer");
         await MigrateAsync(database);
         // As a newer release would leave it: a function of its own text, and its release number.
         await ExecuteAsync(database, "CREATE OR REPLACE FUNCTION ball_day(t timestamptz) RETURNS date LANGUAGE sql IMMUTABLE AS $f$ SELECT DATE '2000-01-01' $f$");
@@ -158,7 +162,7 @@ public sealed class SchemaTests(PostgresServer postgres) : IClassFixture<Postgre
     [Fact]
     public async Task A_migration_that_needs_a_table_visits_hold_gives_way_to_them_and_is_applied_once_they_let_go()
     {
-        var database = await postgres.CreateDatabaseAsync("giveway");
+        var database = await postgres.CreateEmptyDatabaseAsync("giveway");
         await MigrateAsync(database);
         await ExecuteAsync(database,
             "INSERT INTO ball_grain_state (service_id, state_name, grain_key, key_n0, key_n1, payload, version) VALUES ('s', 'other', 'a', 0, 0, NULL, 1), ('s', 'other', 'b', 0, 0, NULL, 1)");

@@ -98,7 +98,7 @@ public abstract class SynchronousCommitTests(string storage) : IAsyncLifetime
         Assert.True(goneOnThePrimary, "the primary keeps a commit whose wait was cancelled");
         Assert.Equal(ErasureOutcome.Unknown, again);
         Assert.Equal(ErasureOutcome.NothingToErase, confirmed);
-        await StatsBooks.AssertNoTraceAsync(database, id);
+        await StatsBooks.AssertNoTraceAsync(_postgres.AsOwner(database), id);
         await StatsBooks.AssertBalancedAsync(database);
     }
 

@@ -30,7 +30,7 @@ public sealed class ForgetEndpointTests(PostgresServer postgres) : IClassFixture
         var expiry = Assert.Single(forget.Headers.GetValues("Set-Cookie"));
         Assert.StartsWith("ball_visitor=;", expiry);
         Assert.Contains("expires=Thu, 01 Jan 1970", expiry);
-        await StatsBooks.AssertNoTraceAsync(database, Pages.IdOf(id));
+        await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), Pages.IdOf(id));
         await StatsBooks.AssertBalancedAsync(database);
         var left = await StoredVisitors.SumAsync(database);
         Assert.Equal((1L, 2L), (left.RedVisitors + left.BlueVisitors, left.RedViews + left.BlueViews));
@@ -123,7 +123,7 @@ public sealed class ForgetEndpointTests(PostgresServer postgres) : IClassFixture
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
 
-        await StatsBooks.AssertNoTraceAsync(database, Pages.IdOf(id));
+        await StatsBooks.AssertNoTraceAsync(postgres.AsOwner(database), Pages.IdOf(id));
         await StatsBooks.AssertBalancedAsync(database);
         var after = JsonDocument.Parse(await admin.GetStringAsync("/api/visitors")).RootElement.GetProperty("items");
         Assert.DoesNotContain(after.EnumerateArray(), v => v.GetProperty("id").GetString() == pid);

@@ -37,7 +37,39 @@ public sealed class DatabaseManifestTests
         var builder = new NpgsqlConnectionStringBuilder(ExampleConnectionString);
         Assert.Equal($"{Database.Get("metadata").Text("name")}-rw", builder.Host);
         Assert.Equal(Database.Get("spec").Get("bootstrap").Get("initdb").Text("database"), builder.Database);
-        Assert.Equal(Database.Get("spec").Get("bootstrap").Get("initdb").Text("owner"), builder.Username);
+        // Silos and web pods log in as the runtime role, never as the owner.
+        Assert.Equal(SchemaMigrator.RuntimeRole, builder.Username);
+        Assert.NotEqual(Database.Get("spec").Get("bootstrap").Get("initdb").Text("owner"), builder.Username);
+    }
+
+    [Fact]
+    public void The_runtime_role_is_a_login_with_no_other_attribute_and_its_own_password_secret()
+    {
+        var role = Database.Get("spec").Get("managed").List("roles").Single(r => r.Text("name") == SchemaMigrator.RuntimeRole);
+        Assert.Equal("true", role.Text("login"));
+        Assert.All(new[] { "superuser", "createdb", "createrole", "replication", "bypassrls" }, a => Assert.Equal("false", role.Text(a)));
+        Assert.Empty(role.List("inRoles"));
+        var secret = Manifests.Example("Secret", role.Get("passwordSecret").Text("name")!);
+        Assert.Equal("kubernetes.io/basic-auth", secret.Text("type"));
+        Assert.Equal(SchemaMigrator.RuntimeRole, secret.Get("stringData").Text("username"));
+    }
+
+    /// <summary>Only the migration Job gets the owner's login, and it runs <c>migrate</c>; no Deployment can migrate.</summary>
+    [Fact]
+    public void Only_the_migration_job_logs_in_as_the_owner()
+    {
+        var job = Manifests.Named("Job", "ball-migrate");
+        var pod = job.Get("spec").Get("template").Get("spec");
+        var container = pod.List("containers").Single();
+        Assert.Equal(["migrate"], container.Texts("args"));
+        Assert.Equal("ball-migrate", job.Get("spec").Get("template").Get("metadata").Get("labels").Text("app"));
+        var secretRef = container.List("env").Single(e => e.Text("name") == "ConnectionStrings__" + PostgresConnection.OwnerConfigKey).Get("valueFrom").Get("secretKeyRef");
+        var owner = new NpgsqlConnectionStringBuilder(Manifests.Example("Secret", secretRef.Text("name")!).Get("stringData").Text(secretRef.Text("key")!));
+        Assert.Equal(Database.Get("spec").Get("bootstrap").Get("initdb").Text("owner"), owner.Username);
+        Assert.Equal(SslMode.VerifyFull, owner.SslMode);
+        Assert.All(Manifests.OfKind("Deployment"), d => Assert.DoesNotContain(
+            d.Get("spec").Get("template").Get("spec").List("containers").SelectMany(c => c.List("env")),
+            e => e.Text("name") == "ConnectionStrings__" + PostgresConnection.OwnerConfigKey || e.Find("valueFrom")?.Find("secretKeyRef")?.Text("name") == secretRef.Text("name")));
     }
 
     /// <remarks>

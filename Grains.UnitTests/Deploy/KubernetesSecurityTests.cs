@@ -165,7 +165,7 @@ public sealed class KubernetesSecurityTests
         // `kubectl apply -f deploy/k8s/` would put the examples' placeholders over the real
         // Secrets, and every pod restarted after that would fail to start.
         Assert.Empty(Manifests.OfKind("Secret").Select(s => $"{s.File}: {s.Get("metadata").Text("name")}"));
-        Assert.Equal(["ball-ingress-proxy-tls", "ball-postgres", "ball-silo-tls", "ball-web-ingress-tls", "ball-web-tls"],
+        Assert.Equal(["ball-db-runtime", "ball-ingress-proxy-tls", "ball-postgres", "ball-postgres-owner", "ball-silo-tls", "ball-web-ingress-tls", "ball-web-tls"],
             Manifests.Examples.Where(e => e.Text("kind") == "Secret").Select(e => e.Get("metadata").Text("name")).Order());
     }
 

@@ -17,6 +17,7 @@ public sealed partial class ReadmeSettingsTests
     private static readonly string[] NotOurOptions =
     [
         $"ConnectionStrings__{PostgresConnection.ConfigKey}", // PostgresConnection, beside the PG* variables
+        $"ConnectionStrings__{PostgresConnection.OwnerConfigKey}", // PostgresConnection.ResolveOwner, for migrate and the maintenance commands
         "--urls", // ASP.NET Core's host
         $"{ClusterMembership.Section.Replace(":", "__", StringComparison.Ordinal)}__*", // Orleans' ClusterMembershipOptions, passed through whole
         "Logging__Console__FormatterName", // Microsoft.Extensions.Logging

@@ -36,6 +36,23 @@ public sealed class PostgresConnectionTests
         Assert.False(resolved.NoResetOnClose);
     }
 
+    [Fact]
+    public void The_owners_login_is_its_own_setting_with_the_same_defaults_and_the_runtimes_without_it()
+    {
+        var both = Configuration(new() { ["ConnectionStrings:Postgres"] = "Host=db;Username=ball_runtime", ["ConnectionStrings:PostgresOwner"] = "Host=db;Username=ball_owner" });
+        var runtimeOnly = Configuration(new() { ["ConnectionStrings:Postgres"] = "Host=db;Username=ball_runtime" });
+
+        var owner = new NpgsqlConnectionStringBuilder(PostgresConnection.ResolveOwner(both));
+        Assert.Equal(("ball_owner", 5), (owner.Username, owner.CommandTimeout));
+        Assert.Equal("ball_runtime", new NpgsqlConnectionStringBuilder(PostgresConnection.Resolve(both)).Username);
+        Assert.Equal("ball_runtime", new NpgsqlConnectionStringBuilder(PostgresConnection.ResolveOwner(runtimeOnly)).Username);
+        Assert.Contains("PostgresOwner", Assert.Throws<InvalidOperationException>(() =>
+            PostgresConnection.ResolveOwner(Configuration(new() { ["ConnectionStrings:PostgresOwner"] = "Nonsense=1" }))).Message);
+    }
+
+    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
     private static NpgsqlConnectionStringBuilder Resolve(string connectionString)
     {
         var configuration = new ConfigurationBuilder()

@@ -23,7 +23,7 @@ public sealed class ReleasedSchemaTests
         { "008_assigned.sql", "f9e5ec02a1137109ebd93ab0a20325320a3b9b213c6bc877f29fb0decf27c1df" },
         { "009_legacy_cookies_used.sql", "37fcfb68c562964e03890e9d1a9f5f0bd488f2059044fd5dec100080111f179a" },
         { "010_stats_journal.sql", "fccf2a6a12b5307d4445de1ce3b383c56e3dd931b033620242788d2c502106ad" },
-        { "012_split_check_latched.sql", "4dee0055ed2af30d86bd7d4c599fdc843b5ee0a43ff587991f59a842eb195aef" },
+        { "011_split_check_latched.sql", "4dee0055ed2af30d86bd7d4c599fdc843b5ee0a43ff587991f59a842eb195aef" },
     };
 
     [Theory]

@@ -10,7 +10,8 @@ namespace BallOrleans.Grains.Diagnostics;
 /// for each step of a stop that could not write its status. Here such an entry keeps its
 /// message and level and gets the database's reason instead of the exception; the lines in
 /// which Orleans repeats a failure it has already logged go to Debug. Every other exception is
-/// logged as it was, stack and all: that is where a stack helps.
+/// logged as it was, stack and all: that is where a stack helps. A start refused for the schema's
+/// version is one line too (<see cref="Hosting.SchemaVersionGate"/>).
 /// </summary>
 public static class DatabaseOutageLogging
 {
@@ -84,6 +85,14 @@ public static class DatabaseOutageLogging
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            if (exception is Hosting.SchemaVersionException)
+            {
+                // A refused schema: SchemaVersionGate said why in one line, and the host's "failed
+                // to start" would only repeat it with a stack.
+                inner.Log(LogLevel.Debug, eventId, state, null, formatter);
+                return;
+            }
+
             if (exception is null || OutageReason(exception) is not { } reason)
             {
                 inner.Log(logLevel, eventId, state, exception, formatter);

@@ -19,7 +19,7 @@ namespace BallOrleans.Grains.Hosting;
 /// <summary>The one place a silo is configured, for the standalone Silo, the web co-host and tests.</summary>
 public static class BallSilo
 {
-    /// <summary>Grains, their PostgreSQL storage and the schema migration, plus ADO.NET clustering and the dashboard's grains.</summary>
+    /// <summary>Grains, their PostgreSQL storage and the start's schema check, plus ADO.NET clustering and the dashboard's grains.</summary>
     /// <param name="listen">Which local addresses the silo and gateway ports listen on (see <see cref="SiloListening"/>).</param>
     public static ISiloBuilder AddBallSilo(this ISiloBuilder silo, IConfiguration configuration, SiloListening listen)
     {
@@ -45,7 +45,8 @@ public static class BallSilo
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MinutePruning>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StatsFolding>();
         services.TryAddSingleton<SystemTextJsonGrainStorageSerializer>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaMigrationStartup>();
+        // Never migrates: refuses to start on a schema it cannot serve (only `migrate` runs DDL).
+        services.AddSchemaVersionGate();
         services.AddVisitorErasure();
         services.AddHostedService<SiloDeathWatch>();
         services.AddWatchdogStartLogger();
@@ -125,9 +126,10 @@ public static class BallSilo
     }
 
     /// <summary>One pooled data source for everything that talks to PostgreSQL in this process, and the retry pipelines of its operations.</summary>
-    public static IServiceCollection AddBallDatabase(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="connectionString">Whom to log in as; by default <c>ConnectionStrings:Postgres</c>, the runtime role.</param>
+    public static IServiceCollection AddBallDatabase(this IServiceCollection services, IConfiguration configuration, string? connectionString = null)
     {
-        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(PostgresConnection.Resolve(configuration)).Build());
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString ?? PostgresConnection.Resolve(configuration)).Build());
         services.AddDatabaseRetries();
         services.TryAddSingleton<SchemaMigrator>();
         services.TryAddSingleton<VisitorPseudonymKey>();

@@ -2,7 +2,7 @@ namespace BallOrleans.Grains.Stats;
 
 /// <summary>
 /// The first time one check of the split alert's family was seen flagged: when, on which counts,
-/// at which statistic and alpha (<c>ball_split_check_latched</c>, migration 012). From then on the
+/// at which statistic and alpha (<c>ball_split_check_latched</c>, migration 011). From then on the
 /// check stays flagged.
 /// </summary>
 /// <param name="Population">What was counted: <c>assigned</c>.</param>

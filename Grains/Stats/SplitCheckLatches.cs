@@ -6,7 +6,7 @@ using Npgsql;
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// The latched split checks of this service in <c>ball_split_check_latched</c> (migration 012):
+/// The latched split checks of this service in <c>ball_split_check_latched</c> (migration 011):
 /// <see cref="LatchAsync"/> stores a first crossing (written once: a later or concurrent crossing
 /// of the same check, from any process, keeps the first), <see cref="CurrentAsync"/> reads them.
 /// </summary>

@@ -176,6 +176,27 @@ public static class DatabaseRetries
             return ValueTask.CompletedTask;
         });
 
+    /// <summary>
+    /// The first connection of a starting process (the migrator, the start's schema check), tried
+    /// again through <paramref name="firstConnection"/> (<see cref="AddFirstConnectionRetry"/>).
+    /// </summary>
+    internal static Task<NpgsqlConnection> OpenFirstConnectionAsync(
+        this ResiliencePipeline firstConnection, NpgsqlDataSource dataSource, TimeProvider clock, CancellationToken cancellationToken) =>
+        firstConnection.RunAsync(clock, "first connection", async token =>
+        {
+            try
+            {
+                return await dataSource.OpenConnectionAsync(token);
+            }
+            catch (NpgsqlException) when (dataSource is NpgsqlMultiHostDataSource multiHost)
+            {
+                // Several hosts: each that failed is skipped as offline for Host Recheck Seconds,
+                // longer than the pause, and the next try would find no host at all to try.
+                multiHost.ClearDatabaseStates();
+                throw;
+            }
+        }, cancellationToken);
+
     /// <summary>How long a migration may keep trying to take a lock that tables in use hold (<see cref="AddMigrationLockRetry"/>).</summary>
     public static readonly TimeSpan MigrationLockPatience = TimeSpan.FromMinutes(2);
 

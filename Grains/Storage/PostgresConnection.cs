@@ -38,6 +38,35 @@ public static class PostgresConnection
     public static string Resolve(IConfiguration configuration) =>
         TryResolve(configuration, out var problem) ?? throw new InvalidOperationException(problem);
 
+    /// <summary>The schema owner's setting (<c>ConnectionStrings:PostgresOwner</c>): <c>migrate</c> and the maintenance commands log in with it.</summary>
+    public const string OwnerConfigKey = "PostgresOwner";
+
+    /// <summary>
+    /// The schema owner's connection string, with the same defaults; without the setting, the
+    /// runtime's (a database with one role for everything, whose owner is then the site's login).
+    /// </summary>
+    public static string ResolveOwner(IConfiguration configuration)
+    {
+        var configured = configuration.GetConnectionString(OwnerConfigKey);
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return Resolve(configuration);
+        }
+
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(configured);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"ConnectionStrings__{OwnerConfigKey} is not a valid Npgsql connection string: {ex.Message}", ex);
+        }
+
+        ApplyDefaults(builder);
+        return builder.ConnectionString;
+    }
+
     // The standard libpq variables, so that `pg_virtualenv` and friends just work.
     private static NpgsqlConnectionStringBuilder FromPgEnvironment()
     {

@@ -8,13 +8,17 @@ using Polly.Registry;
 namespace BallOrleans.Grains.Storage;
 
 /// <summary>
-/// Brings the database's schema up to date, at every silo start and by the <c>migrate</c> command.
+/// Brings the database's schema up to date: the <c>migrate</c> command, run as the migration role
+/// (the schema's owner), is the only caller. Silos and web tiers never migrate; they check the
+/// recorded version at start (<see cref="SchemaCompatibility"/>).
 /// <list type="bullet">
 /// <item><c>Storage/Migrations/NNN_*.sql</c> change tables: each runs once, in order, and is
 /// recorded in <c>ball_schema_version</c>. A change is a new file; an applied file is never edited.</item>
 /// <item><c>Storage/Functions/*.sql</c> are <c>CREATE OR REPLACE</c> scripts (functions, the ADO.NET
 /// providers' queries): each runs again when its text changed (<c>ball_schema_script</c> keeps its hash),
 /// or after a migration.</item>
+/// <item><c>Storage/Grants/runtime.sql</c> gives the runtime role <c>ball_runtime</c> exactly its
+/// privileges, after anything else was applied or when its own text changed.</item>
 /// </list>
 /// Written here rather than taken from a migration library (DbUp, Evolve): neither restores from
 /// the package mirror this project builds from, and the whole job is three tables and a loop.
@@ -60,6 +64,13 @@ public sealed class SchemaMigrator
 
     /// <summary>The re-runnable scripts, in name order.</summary>
     public static IReadOnlyList<(string Name, string Sql)> Functions { get; } = SqlQueries.Embedded("Functions/");
+
+    /// <summary>The runtime role's grants, applied last (<c>Storage/Grants/runtime.sql</c>).</summary>
+    public static (string Name, string Sql) RuntimeGrants { get; } =
+        SqlQueries.Embedded("Grants/").Select(g => ("grants/" + g.Name, g.Sql)).Single();
+
+    /// <summary>The role the grants name: silos and web tiers log in as it (or as a member of it).</summary>
+    public const string RuntimeRole = "ball_runtime";
 
     /// <summary>How long one statement of a migration waits for a table lock before the run gives way and tries again.</summary>
     public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(1);
@@ -120,6 +131,7 @@ public sealed class SchemaMigrator
         // DatabaseRetries.AddMigrationLockRetry), so visits never queue behind a waiting migration.
         await ExecuteAsync(connection, $"SET LOCAL lock_timeout = '{(int)LockTimeout.TotalMilliseconds}ms'", cancellationToken);
         await ExecuteAsync(connection, BookkeepingSql, cancellationToken);
+        await RequireRuntimeRoleAsync(connection, cancellationToken);
 
         var applied = await ReadAsync(connection, "SELECT version::text, coalesce(sha256, '') FROM ball_schema_version", cancellationToken);
         var migrated = new List<string>();
@@ -179,6 +191,20 @@ public sealed class SchemaMigrator
             replaced++;
         }
 
+        // After the functions, so that every one of them exists to be granted; again whenever
+        // anything changed, since a table or function made now starts with no grants.
+        var (grantsName, grantsSql) = RuntimeGrants;
+        var grantsHash = Sha256(grantsSql);
+        if (migrated.Count > 0 || replaced > 0 || hashes.GetValueOrDefault(grantsName) != grantsHash)
+        {
+            await ExecuteAsync(connection, grantsSql, cancellationToken);
+            await ExecuteAsync(connection, """
+                INSERT INTO ball_schema_script (name, sha256) VALUES ($1, $2)
+                ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, applied_on = now()
+                """, cancellationToken, grantsName, grantsHash);
+            replaced++;
+        }
+
         await ExecuteAsync(connection, """
             INSERT INTO ball_schema_release (one, functions) VALUES (true, $1)
             ON CONFLICT (one) DO UPDATE SET functions = excluded.functions
@@ -187,6 +213,21 @@ public sealed class SchemaMigrator
         _logger.LogInformation(
             "Database schema is up to date (version {Version}); applied now: migrations {Migrations}, {Replaced} scripts",
             _migrations[^1].Version, migrated.Count == 0 ? "none" : string.Join(", ", migrated), replaced);
+    }
+
+    /// <summary>
+    /// The grants name <see cref="RuntimeRole"/>, and creating a role is the server administrator's
+    /// job, not the schema owner's (who has no CREATEROLE): without it, say so before anything runs.
+    /// </summary>
+    private static async Task RequireRuntimeRoleAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var exists = await ReadAsync(connection, $"SELECT 'role', (to_regrole('{RuntimeRole}') IS NOT NULL)::text", cancellationToken);
+        if (exists["role"] != "true")
+        {
+            throw new InvalidOperationException(
+                $"role {RuntimeRole} does not exist: as the server's administrator, CREATE ROLE {RuntimeRole} LOGIN PASSWORD '...' " +
+                "(the silos' and web tiers' login), then migrate again (docs/operations.md#database-roles)");
+        }
     }
 
     /// <summary>The function scripts' hash as a whole (name and hash of each, in order): what <see cref="FunctionsRelease"/> numbers.</summary>
@@ -201,25 +242,8 @@ public sealed class SchemaMigrator
             ? version
             : throw new InvalidOperationException($"migration '{name}' does not start with its number (NNN_name.sql)");
 
-    /// <summary>
-    /// The first connection of a starting process, tried again for up to
-    /// <see cref="DatabaseRetries.StartupPatience"/> (<see cref="DatabaseRetries.AddFirstConnectionRetry"/> says why).
-    /// </summary>
     private Task<NpgsqlConnection> OpenPatientlyAsync(CancellationToken cancellationToken) =>
-        _firstConnection.RunAsync(_clock, "first connection", async token =>
-        {
-            try
-            {
-                return await _dataSource.OpenConnectionAsync(token);
-            }
-            catch (NpgsqlException) when (_dataSource is NpgsqlMultiHostDataSource multiHost)
-            {
-                // Several hosts: each that failed is skipped as offline for Host Recheck Seconds,
-                // longer than the pause, and the next try would find no host at all to try.
-                multiHost.ClearDatabaseStates();
-                throw;
-            }
-        }, cancellationToken);
+        _firstConnection.OpenFirstConnectionAsync(_dataSource, _clock, cancellationToken);
 
     /// <summary>
     /// Whether trying again may help. A connection string of several hosts (the HA test cluster's)

@@ -42,6 +42,7 @@ public static class OrleansHosting
         var connectionString = PostgresConnection.Resolve(configuration);
         builder.Services.AddBallDatabase(configuration);
         builder.Services.AddDatabaseExceptionSerialization();
+        builder.Services.AddSchemaVersionGate();
         builder.UseOrleansClient(client =>
         {
             client

@@ -29,7 +29,9 @@
 #   Added latency needs the tests' DelayProxy: this kernel has no netem.
 #
 # The database is ConnectionStrings__Postgres (or PGHOST...), else the private PostgreSQL that
-# `./ball run` uses. Pid files silo-<i>.pid and web.pid, logs and the settings the cluster was
+# `./ball run` uses. Silos and the site log in with it (the runtime role); `start` first migrates
+# the schema as its owner, ConnectionStrings__PostgresOwner (set by itself for the private and
+# --pg-ha databases), which no silo or site is given (docs/operations.md#database-roles). Pid files silo-<i>.pid and web.pid, logs and the settings the cluster was
 # started with live in ${CLUSTER_RUN_DIR:-.run/cluster}. Silo i listens on
 # CLUSTER_SILO_PORT+i-1 (default 11111) and CLUSTER_GATEWAY_PORT+i-1 (default 30000); silo ports
 # are CLUSTER_SILO_PORT..+24, which is how partition and loss rules recognise silo-to-silo traffic.
@@ -278,7 +280,7 @@ start_silo() {
     env+=(LD_PRELOAD="$(faketime_lib)" FAKETIME="$clock" FAKETIME_DONT_FAKE_MONOTONIC=1)
   fi
   # shellcheck disable=SC2046 # the prefix is words on purpose
-  $(ns_prefix "$ns") env "${env[@]}" nohup dotnet "$dll" >>"$RUN_DIR/silo-$i.log" 2>&1 &
+  $(ns_prefix "$ns") env -u ConnectionStrings__PostgresOwner "${env[@]}" nohup dotnet "$dll" >>"$RUN_DIR/silo-$i.log" 2>&1 &
   echo $! >"$RUN_DIR/silo-$i.pid"
   local waited=0
   until listening "$ns" "$(cat "$RUN_DIR/silo-$i.pid")" "$gateway_port"; do
@@ -331,11 +333,14 @@ case $cmd in
       net_up
       rm -rf "$RUN_DIR/pg-ha" # a stopped cluster's nodes: nothing runs them any more
       ConnectionStrings__Postgres=$("$ROOT/deploy/local/pg-ha.sh" up "$PG_HA")
-      export ConnectionStrings__Postgres
+      ConnectionStrings__PostgresOwner=$("$ROOT/deploy/local/pg-ha.sh" connection owner)
+      export ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
     fi
     if [[ -z ${ConnectionStrings__Postgres:-} && -z ${PGHOST:-} ]]; then
-      ConnectionStrings__Postgres=$("$ROOT/ball" pg-start)
-      export ConnectionStrings__Postgres
+      "$ROOT/ball" pg-start >/dev/null
+      ConnectionStrings__Postgres=$("$ROOT/ball" pg-url ball_runtime)
+      ConnectionStrings__PostgresOwner=$("$ROOT/ball" pg-url ball_owner)
+      export ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
     fi
     DB_CONNECTION=${ConnectionStrings__Postgres:-}
     if netns; then
@@ -354,6 +359,15 @@ case $cmd in
                      | sed 's/^declare -x /export /' || true
                    echo "CONFIG=$CONFIG"; echo "WEB_PORT=$WEB_PORT"; echo "NETNS=$NETNS"; echo "PG_HA=$PG_HA"
                    printf 'DB_CONNECTION=%q\n' "$DB_CONNECTION"; } >"$RUN_DIR/settings" )
+    # The schema, as its owner, before any silo starts: silos and the site never migrate, and
+    # refuse a schema that is not their build's.
+    if [[ -n ${ConnectionStrings__PostgresOwner:-} ]]; then
+      dotnet "$ROOT/Web/bin/$CONFIG/net10.0/Web.dll" migrate >"$RUN_DIR/migrate.log" 2>&1 \
+        || { tail -20 "$RUN_DIR/migrate.log" >&2; die "migrate failed"; }
+      say "schema migrated as its owner"
+    else
+      say "ConnectionStrings__PostgresOwner not set: the schema is not migrated here"
+    fi
     for (( i = 1; i <= silos; i++ )); do start_silo "$i"; done
     web_ns="" listen=127.0.0.1 web_env=(Orleans__Mode=client)
     # shellcheck disable=SC2207
@@ -364,7 +378,7 @@ case $cmd in
     fi
     # Each app reads the appsettings.json beside its dll; the build's static web assets manifest finds wwwroot.
     # shellcheck disable=SC2046
-    $(ns_prefix "$web_ns") env "${web_env[@]}" \
+    $(ns_prefix "$web_ns") env -u ConnectionStrings__PostgresOwner "${web_env[@]}" \
       nohup dotnet "${CLUSTER_WEB_DLL:-$ROOT/Web/bin/$CONFIG/net10.0/Web.dll}" \
       --urls "http://$listen:$WEB_PORT" \
       >"$RUN_DIR/web.log" 2>&1 &
@@ -473,7 +487,7 @@ case $cmd in
     guest_ns=""
     if netns; then guest_ns=$NET-guest; host_up "$guest_ns" "$SUBNET.3"; fi
     # shellcheck disable=SC2046
-    exec $(ns_prefix "$guest_ns") env ConnectionStrings__Postgres="$DB_CONNECTION" "$@"
+    exec $(ns_prefix "$guest_ns") env -u ConnectionStrings__PostgresOwner ConnectionStrings__Postgres="$DB_CONNECTION" "$@"
     ;;
   pg)
     needs_netns pg

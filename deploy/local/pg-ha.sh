@@ -15,12 +15,14 @@
 #   pg-ha.sh cut I | mend I        drop every packet into and out of node I's namespace, or stop that
 #   pg-ha.sh start I               run node I's keeper again (it rejoins, rewinding if it must)
 #   pg-ha.sh stop-monitor | start-monitor
-#   pg-ha.sh connection | monitor  the application's connection string, or the monitor's (for the host side);
-#                                  each carries its password
+#   pg-ha.sh connection [owner]    the silos' and site's connection string (ball_runtime), or the
+#   pg-ha.sh monitor               schema owner's (ball: migrate), or the monitor's (for the host
+#                                  side); each carries its password
 #
 # Network CLUSTER_NETNS (N, as cluster.sh): the monitor is ball<N>-pgm at 10.213.<N>.30, node i is
 # ball<N>-pg<i> at 10.213.<N>.(30+i), on port 15000+10N and 15000+10N+i. Data, configuration and logs live in
-# $CLUSTER_RUN_DIR/pg-ha. The application's role and database are both "ball".
+# $CLUSTER_RUN_DIR/pg-ha. The database is "ball", owned by the role "ball", which migrates it; silos
+# and the site log in as "ball_runtime" (docs/operations.md#database-roles).
 #
 # Authentication. The bridge's host side, 10.213.<N>.1, is an address of this machine's own
 # namespace, so every local user reaches the nodes and the monitor over TCP; and their Unix
@@ -29,7 +31,7 @@
 # on the monitor autoctl_node with its password. Passwords are generated at every `up`, 48 hex
 # digits each, and kept in $CLUSTER_RUN_DIR/pg-ha-secrets (root's alone, 0700; files 0600):
 # postgres (the superuser, on the nodes and the monitor: these scripts and the tests), ball (the
-# application), autoctl_node (the keepers' login to the monitor) and pgautofailover_replicator
+# schema's owner), ball_runtime (the silos and the site), autoctl_node (the keepers' login to the monitor) and pgautofailover_replicator
 # (streaming replication and pg_rewind). The keepers, which run as postgres, read the last two
 # from a passfile of their own in the pg-ha folder (postgres's, 0600), not from their command
 # lines, which every local user can read. One rule keeps pg_autoctl's own choice: the monitor's
@@ -97,7 +99,7 @@ make_secrets() {
   rm -rf "$SECRETS"
   ( umask 077
     mkdir "$SECRETS"
-    for name in postgres ball autoctl_node pgautofailover_replicator; do
+    for name in postgres ball ball_runtime autoctl_node pgautofailover_replicator; do
       # 48 hex digits: nothing to quote in SQL, a connection string, a URI or a passfile.
       od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$SECRETS/$name"
     done
@@ -259,6 +261,8 @@ up() {
       set_password 1 pgautofailover_replicator
       psql_local 1 postgres -c "CREATE ROLE ball LOGIN" >/dev/null
       set_password 1 ball
+      psql_local 1 postgres -c "CREATE ROLE ball_runtime LOGIN" >/dev/null
+      set_password 1 ball_runtime
       close_hba 1
       # Copied to every standby by its base backup. synchronous_commit=on (the default, said
       # here on purpose): a commit returns once a synchronous standby has flushed it.
@@ -273,7 +277,7 @@ ALTER DATABASE ball OWNER TO ball;
 SQL
       # The application's rule (pg_autoctl's --pg-hba-lan names its own user only); standbys
       # copy the file with their base backup.
-      echo "host ball ball $SUBNET.0/24 scram-sha-256 # ball-orleans (pg-ha.sh)" >>"$(node_data 1)/pg_hba.conf"
+      echo "host ball ball,ball_runtime $SUBNET.0/24 scram-sha-256 # ball-orleans (pg-ha.sh)" >>"$(node_data 1)/pg_hba.conf"
       psql_at 1 postgres -c "SELECT pg_reload_conf()" >/dev/null
     else
       wait_for "node $i as a standby" 90 '[[ $(states | grep -c "secondary secondary") == $(( i - 1 )) ]]'
@@ -287,14 +291,16 @@ SQL
   connection_string
 }
 
+# connection_string [owner]: ball_runtime's, or with "owner" the schema owner's (ball).
 connection_string() {
-  local n i hosts=""
+  local n i hosts="" role=ball_runtime
+  [[ ${1:-} == owner ]] && role=ball
   n=$(node_count)
   for (( i = 1; i <= n; i++ )); do hosts+="${hosts:+,}$(node_addr "$i"):$(node_port "$i")"; done
   # read-write, not primary: a standby being promoted is out of recovery before pg_auto_failover
   # lets it take writes (default_transaction_read_only stays on until the old primary is fenced).
   # Host states are cached 1 s, not 10: a server learnt to be a standby may be the primary now.
-  echo "Host=$hosts;Username=ball;Password=$(secret ball);Database=ball;Target Session Attributes=read-write;Host Recheck Seconds=1"
+  echo "Host=$hosts;Username=$role;Password=$(secret "$role");Database=ball;Target Session Attributes=read-write;Host Recheck Seconds=1"
 }
 
 # Every process node I runs: its keeper and every PostgreSQL process (their pids in its namespace).
@@ -305,7 +311,7 @@ check_node() { [[ $1 =~ ^[1-9]$ ]] && (( $1 <= $(node_count) )) || die "a node i
 cmd=${1:-}; shift || true
 case $cmd in
   up) up "${1:-3}" ;;
-  connection) connection_string ;;
+  connection) connection_string "${1:-}" ;;
   status) autoctl m show state --pgdata "$(node_data m)" ;;
   primary)
     # Reported and assigned alike: a dead old primary stays "reported primary" (assigned demoted).

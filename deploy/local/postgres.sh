@@ -5,6 +5,12 @@
 #   postgres.sh stop DIR
 #   postgres.sh kill DIR                      crash it: SIGKILL of its whole process group (start recovers it)
 #   postgres.sh status DIR
+#   postgres.sh url DIR ROLE                  the connection string of ROLE: postgres, ball_owner or ball_runtime
+#
+# Three logins (docs/operations.md#database-roles): the superuser postgres, ball_owner (owns the
+# database ball and its schema: `migrate` runs as it) and ball_runtime (what silos and the site
+# log in as: no DDL, only the grants Grains/Storage/Grants/runtime.sql gives it). Each has a
+# random password in DIR/password-ROLE (DIR/password for postgres).
 #
 # Debian's server refuses to run as root, and CI runs as root: as root, the cluster belongs to
 # the postgres user and every server command runs through runuser.
@@ -56,6 +62,51 @@ IDENT
 # psql as the server's owner over the 0700 socket folder (peer authentication).
 psql_owner() { as_owner "$PGBIN/psql" -h "$sockets" -p "$port" -U postgres -X -q -At -v ON_ERROR_STOP=1 -d postgres "$@"; }
 
+# A random password kept in FILE (mode 0600, the server owner's), made once.
+new_password() {
+  if [[ ! -s $1 ]]; then
+    # 48 hex digits: nothing to quote in a connection string, a URL or a libpq passfile.
+    ( umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$1" )
+  fi
+  [[ $(id -u) == 0 ]] && chown postgres: "$1"
+  chmod 600 "$1"
+}
+
+# The Npgsql connection string of role $1 to the database ball.
+url() {
+  local file=$dir/password-$1
+  [[ $1 == postgres ]] && file=$password_file
+  [[ -s $file ]] || die "no password for role $1 in $dir"
+  echo "Host=127.0.0.1;Port=$port;Username=$1;Password=$(cat "$file");Database=ball"
+}
+
+# A database made before the two roles (owned by postgres, as were its tables and functions) is
+# handed to ball_owner, so that `migrate` as ball_owner may change what is there.
+hand_over_to_owner() {
+  psql_owner -c "alter database \"$1\" owner to ball_owner" >/dev/null
+  psql_owner -d "$1" <<'SQL' >/dev/null
+DO $handover$
+DECLARE o record;
+BEGIN
+    FOR o IN SELECT c.relname, c.relkind FROM pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'p')
+               AND c.relowner <> 'ball_owner'::regrole LOOP
+        EXECUTE format(CASE o.relkind WHEN 'v' THEN 'ALTER VIEW %I OWNER TO ball_owner' ELSE 'ALTER TABLE %I OWNER TO ball_owner' END, o.relname);
+    END LOOP;
+    FOR o IN SELECT p.oid::regprocedure AS f FROM pg_proc p
+             WHERE p.pronamespace = 'public'::regnamespace AND p.proowner <> 'ball_owner'::regrole LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO ball_owner', o.f);
+    END LOOP;
+    FOR o IN SELECT t.oid::regtype AS t FROM pg_type t
+             WHERE t.typnamespace = 'public'::regnamespace AND t.typtype = 'c' AND t.typrelid IN
+                   (SELECT oid FROM pg_class WHERE relkind = 'c') AND t.typowner <> 'ball_owner'::regrole LOOP
+        EXECUTE format('ALTER TYPE %s OWNER TO ball_owner', o.t);
+    END LOOP;
+END
+$handover$;
+SQL
+}
+
 cmd=${1:-}; dir=${2:-}
 [[ -n $cmd && -n $dir ]] || die "usage: postgres.sh start|stop|kill|status DIR [PORT] [--no-fsync]"
 # Absolute: as root the server commands run from / (runuser), where a relative path means nothing.
@@ -77,12 +128,7 @@ case $cmd in
       chown postgres: "$dir"
       runuser -u postgres -- test -w "$dir" || die "user postgres cannot write to $dir (a parent folder is closed to it); set BALL_DATA_DIR to an open folder"
     fi
-    if [[ ! -s $password_file ]]; then
-      # 48 hex digits: nothing to quote in a connection string, a URL or a libpq passfile.
-      ( umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$password_file" )
-    fi
-    [[ $(id -u) == 0 ]] && chown postgres: "$password_file"
-    chmod 600 "$password_file"
+    new_password "$password_file"
     password=$(cat "$password_file")
     if [[ ! -s $data/PG_VERSION ]]; then
       as_owner "$PGBIN/initdb" -D "$data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
@@ -108,9 +154,22 @@ case $cmd in
       echo "alter role postgres password :'password'" | psql_owner -v password="$password" >/dev/null \
         || die "could not set the password of postgres (is the server from another folder on port $port?)"
     fi
+    for role in ball_owner ball_runtime; do
+      new_password "$dir/password-$role"
+      # Neither may create roles or databases, nor is a superuser; a password each, set at every
+      # start (from stdin: psql substitutes :'password' there, not in -c).
+      { echo "select 1 from pg_roles where rolname = '$role'" | psql_owner | grep -q 1 || echo "create role $role;"
+        echo "alter role $role login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password :'password';"
+      } | psql_owner -v password="$(cat "$dir/password-$role")" >/dev/null
+    done
     psql_owner -c "select 1 from pg_database where datname = 'ball'" | grep -q 1 \
-      || psql_owner -c "create database ball" >/dev/null
-    echo "Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=ball"
+      || psql_owner -c "create database ball owner ball_owner" >/dev/null
+    hand_over_to_owner ball
+    url postgres
+    ;;
+  url)
+    port=$(sed -n 4p "$data/postmaster.pid" 2>/dev/null) || die "no server running in $dir"
+    url "${3:?role missing: postgres, ball_owner or ball_runtime}"
     ;;
   stop)
     [[ -s $data/postmaster.pid ]] && as_owner "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
