@@ -4,7 +4,7 @@ using OpenTelemetry.Metrics;
 
 namespace BallOrleans.Silo;
 
-/// <summary>OpenTelemetry for a standalone silo: Orleans', Polly's and our meters, scraped at <c>http://*:Metrics:Port/metrics</c>.</summary>
+/// <summary>OpenTelemetry for a standalone silo: Orleans', Polly's and our meters, scraped at <c>/metrics</c> on <c>Metrics:Port</c> (<see cref="MetricsPortServer"/>).</summary>
 public static class SiloTelemetry
 {
     public static IServiceCollection AddBallSiloTelemetry(this IServiceCollection services, IConfiguration configuration)
@@ -15,17 +15,13 @@ public static class SiloTelemetry
         {
             services.AddOpenTelemetry().WithMetrics(metrics =>
             {
-                metrics.AddMeter(BallMetrics.ExportedMeters)
-                    .AddPrometheusHttpListener(o =>
-                    {
-                        o.Host = "*";
-                        o.Port = port;
-                    });
+                metrics.AddMeter(BallMetrics.ExportedMeters).AddPrometheusExporter();
                 foreach (var instrument in BallMetrics.DroppedInstruments)
                 {
                     metrics.AddView(instrument, MetricStreamConfiguration.Drop);
                 }
             });
+            services.AddHostedService<MetricsPortServer>();
         }
 
         return services;

@@ -32,6 +32,21 @@ public sealed class ClusterTransportTests(TransportCluster transport, ITestOutpu
     }
 
     [SkippableFact]
+    public async Task Each_silo_and_the_web_tier_serve_their_metrics_on_the_metrics_port_alone()
+    {
+        Skip.If(TransportCluster.Unavailable is not null, TransportCluster.Unavailable);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var (host, silo) in new[] { (transport.Network.Silo(1), true), (transport.Network.Silo(2), true), (transport.Network.Web, false) })
+        {
+            // A silo always has Orleans' catalog gauges; the web tier, whatever it has measured yet.
+            var metrics = await http.GetStringAsync($"http://{host}:{TransportCluster.MetricsPort}/metrics");
+            Assert.Contains(silo ? "orleans_" : "# TYPE ", metrics, StringComparison.Ordinal);
+            var other = await http.GetAsync($"http://{host}:{TransportCluster.MetricsPort}/");
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, other.StatusCode);
+        }
+    }
+
+    [SkippableFact]
     public async Task A_client_without_a_certificate_cannot_call_a_grain()
     {
         Skip.If(TransportCluster.Unavailable is not null, TransportCluster.Unavailable);

@@ -12,6 +12,12 @@ public sealed class TransportCluster : IAsyncLifetime
     private readonly PostgresServer _postgres = PostgresServer.Private("transport");
     private string? _intruderDirectory;
 
+    /// <summary>
+    /// Every process's <c>Metrics:Port</c>, as in the manifests: each has a network namespace of
+    /// its own, so one number serves all.
+    /// </summary>
+    public const int MetricsPort = 9090;
+
     /// <summary>Why the tests cannot run on this machine, or null when they can.</summary>
     public static string? Unavailable { get; } = NetworkNamespaces.Unavailable();
 
@@ -53,6 +59,7 @@ public sealed class TransportCluster : IAsyncLifetime
             ["Orleans__Membership__ProbeTimeout"] = "00:00:05",
             ["Orleans__Membership__MaxProbeTimeout"] = "00:00:05",
             ["Orleans__Membership__NumMissedProbesLimit"] = "3",
+            ["Metrics__Port"] = MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         Cluster = await LocalCluster.StartAsync(Database, silos: 2, patient, Network);
         _intruderDirectory = Directory.CreateTempSubdirectory("ball-intruder-").FullName;

@@ -12,7 +12,7 @@ namespace BallOrleans.Web.Operations;
 /// </summary>
 public static class Telemetry
 {
-    public const string MetricsPath = "/metrics";
+    public const string MetricsPath = MetricsPortServer.MetricsPath;
 
     public static IServiceCollection AddBallTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
