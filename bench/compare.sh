@@ -37,16 +37,7 @@ for kind in $COMPARE_KINDS; do [[ $kind =~ ^(new|returning)$ ]] || die "unknown 
 bench_start
 track_statements
 
-mkdir -p "$RESULTS_DIR"
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -n $(git -C "$ROOT" status --porcelain -uno 2>/dev/null) ]] && commit="$commit (with uncommitted changes)"
-RESULT=$RESULTS_DIR/$(date -u +%Y-%m-%dT%H%M)-compare.txt
-ROWS=$work/rows.tsv
-: >"$RESULT"; : >"$ROWS"
-out "# bench/compare.sh, commit $commit, $(date -u '+%Y-%m-%d %H:%M:%S') UTC, $(nproc) cores"
-out "# load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-out "# PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT; site: $SITE_DIR/Web.dll${SITE_ENV:+ with $SITE_ENV}"
-out "# site limits: ${SITE_LIMITS:-none set, the defaults}"
+report_start compare "site: $SITE_DIR/Web.dll"
 out "# $ROUNDS rounds; per round, load and kind one ${WINDOW_SECONDS} s window per app, order swapped each round; wrk -t$THREADS --timeout $WRK_TIMEOUT"
 
 declare -A IDS=() VIEWS0=()

@@ -301,3 +301,19 @@ limits_check() {
     return 1
   fi
 }
+
+# report_start NAME SITE_LINE: RESULT (a new file in RESULTS_DIR) and ROWS, and the report's first
+# lines: what ran, the commit, the machine's load, the database, the site and its limits.
+report_start() {
+  local commit
+  mkdir -p "$RESULTS_DIR"
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [[ -n $(git -C "$ROOT" status --porcelain -uno 2>/dev/null) ]] && commit="$commit (with uncommitted changes)"
+  RESULT=$RESULTS_DIR/$(date -u +%Y-%m-%dT%H%M)-$1.txt
+  ROWS=$work/rows.tsv
+  : >"$RESULT"; : >"$ROWS"
+  out "# bench/$1.sh, commit $commit, $(date -u '+%Y-%m-%d %H:%M:%S') UTC, $(nproc) cores"
+  out "# load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  out "# PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT; $2${SITE_ENV:+, with $SITE_ENV}"
+  out "# site limits: ${SITE_LIMITS:-none set, the defaults}"
+}

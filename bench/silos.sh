@@ -38,16 +38,7 @@ source "$BENCH/lib.sh"
 bench_start
 track_statements
 
-mkdir -p "$RESULTS_DIR"
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -n $(git -C "$ROOT" status --porcelain -uno 2>/dev/null) ]] && commit="$commit (with uncommitted changes)"
-RESULT=$RESULTS_DIR/$(date -u +%Y-%m-%dT%H%M)-silos.txt
-ROWS=$work/rows.tsv
-: >"$RESULT"; : >"$ROWS"
-out "# bench/silos.sh, commit $commit, $(date -u '+%Y-%m-%d %H:%M:%S') UTC, $(nproc) cores"
-out "# load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-out "# PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT; site: $SITE_DIR/Web.dll, silos: $SILO_DIR/Silo.dll${SITE_ENV:+, with $SITE_ENV}"
-out "# site limits: ${SITE_LIMITS:-none set, the defaults}"
+report_start silos "site: $SITE_DIR/Web.dll, silos: $SILO_DIR/Silo.dll"
 out "# returning visitors, wrk -t$THREADS -c$CLUSTER_CONNS; per silo count $ROUNDS rounds of one ${WINDOW_SECONDS} s window each, order swapped each round"
 
 valid=1

@@ -1,3 +1,4 @@
+using BallOrleans.Grains.Stats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,53 +9,12 @@ namespace BallOrleans.Grains.Privacy;
 /// the silo is up and every hour after, so that its timer runs somewhere in the cluster even after
 /// the silo that held it is gone. Every silo does this; the grain is one.
 /// </summary>
-internal sealed class RetentionStartup(
-    IGrainFactory grains, IOptions<RetentionOptions> options, ILogger<RetentionStartup> logger) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed class RetentionStartup(IGrainFactory grains, IOptions<RetentionOptions> options, ILogger<RetentionStartup> logger)
+    : SiloChore(TimeSpan.FromHours(1), logger)
 {
-    private static readonly TimeSpan WakeInterval = TimeSpan.FromHours(1);
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
+    protected override string Name => "Waking the retention grain";
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(RetentionStartup), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+    protected override bool Enabled => options.Value.Days > 0;
 
-    private Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (options.Value.Days > 0)
-        {
-            _loop = Task.Run(() => WakeAsync(_stopping.Token), CancellationToken.None);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _loop;
-    }
-
-    private async Task WakeAsync(CancellationToken stopping)
-    {
-        using var timer = new PeriodicTimer(WakeInterval);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await grains.GetGrain<IRetentionGrain>(0).StartAsync();
-                }
-                catch (Exception ex) when (!stopping.IsCancellationRequested)
-                {
-                    logger.LogWarning("Retention grain not reached ({Reason}); next try in {Interval}", ex.Message, WakeInterval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stopping));
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // The silo stops; another one keeps the grain.
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken stopping) => grains.GetGrain<IRetentionGrain>(0).StartAsync();
 }

@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 namespace BallOrleans.Grains.Stats;
 
 /// <summary>
-/// Database work that every silo does on a timer, once it is up and every interval after, whether
-/// or not anyone reads the stats (the report grain cannot do it: it is active only while someone
-/// does). The work must be idempotent and let one silo at a time do it (an advisory try-lock), so
-/// N silos cost N cheap calls per interval, not N times the work.
+/// Work that every silo does on a timer, once it is up and every interval after, whether or not
+/// anyone reads the stats (the report grain cannot do it: it is active only while someone does).
+/// The work must be idempotent and cheap to ask for on every silo: database work lets one silo at
+/// a time do it (an advisory try-lock), so N silos cost N cheap calls per interval, not N times
+/// the work; waking a grain costs a message to the one activation.
 /// </summary>
 internal abstract class SiloChore(TimeSpan interval, ILogger logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -19,11 +20,18 @@ internal abstract class SiloChore(TimeSpan interval, ILogger logger) : ILifecycl
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(GetType().Name, ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
+    /// <summary>False: this silo does not run the chore at all (it is configured off).</summary>
+    protected virtual bool Enabled => true;
+
     protected abstract Task RunOnceAsync(CancellationToken stopping);
 
     private Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        if (Enabled)
+        {
+            _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        }
+
         return Task.CompletedTask;
     }
 
