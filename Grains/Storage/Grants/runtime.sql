@@ -21,9 +21,30 @@ END
 $grants$;
 REVOKE ALL ON SCHEMA public FROM PUBLIC, ball_runtime;
 GRANT USAGE ON SCHEMA public TO ball_runtime;
-REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, ball_runtime;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC, ball_runtime;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC, ball_runtime;
+-- Ours only: what this role owns in the schema. An extension installed there by the server's
+-- administrator (the HA nodes' pg_stat_statements, say) is theirs to grant, and revoking on a
+-- function this role has no privilege on at all is an error, not a no-op.
+DO $revoke$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN
+        SELECT c.oid::regclass AS name, c.relkind = 'S' AS is_sequence
+        FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relowner = current_user::regrole
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+    LOOP
+        EXECUTE format('REVOKE ALL ON %s %s FROM PUBLIC, ball_runtime', CASE WHEN item.is_sequence THEN 'SEQUENCE' ELSE 'TABLE' END, item.name);
+    END LOOP;
+    FOR item IN
+        SELECT p.oid::regprocedure AS signature
+        FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = current_user::regrole
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, ball_runtime', item.signature);
+    END LOOP;
+END
+$revoke$;
 -- Functions this role creates later are not PUBLIC's either (they are all revoked above anyway
 -- at the end of the same migrate; this covers a function made by hand in between).
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
