@@ -184,7 +184,7 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
             .Append((Host: monitor.Host!, Port: monitor.Port))
             .ToList();
         (string User, string Database)[] logins =
-            [("postgres", "postgres"), ("ball", "ball"), ("autoctl_node", "pg_auto_failover"), ("pgautofailover_replicator", "postgres")];
+            [("postgres", "postgres"), ("ball", "ball"), ("ball_runtime", "ball"), ("autoctl_node", "pg_auto_failover"), ("pgautofailover_replicator", "postgres")];
 
         foreach (var (host, port) in servers)
         {
@@ -205,8 +205,9 @@ public sealed class DatabaseFailoverScenarios(FailoverCluster ha, ITestOutputHel
         }
 
         var first = servers[0];
-        var (controlExit, controlSaid) = await PsqlAsNobodyAsync($"host={first.Host} port={first.Port} user=ball dbname=ball", application.Password);
-        Assert.True(controlExit == 0 && controlSaid.Trim() == "ball", $"with the password: exit {controlExit}, {controlSaid}");
+        // The application's login (the runtime role, since the schema's owner migrates alone).
+        var (controlExit, controlSaid) = await PsqlAsNobodyAsync($"host={first.Host} port={first.Port} user={application.Username} dbname=ball", application.Password);
+        Assert.True(controlExit == 0 && controlSaid.Trim() == application.Username, $"with the password: exit {controlExit}, {controlSaid}");
         var (monitorExit, monitorSaid) = await PsqlAsNobodyAsync($"host={monitor.Host} port={monitor.Port} user=postgres dbname=pg_auto_failover", monitor.Password);
         Assert.True(monitorExit == 0 && monitorSaid.Trim() == "postgres", $"with the password: exit {monitorExit}, {monitorSaid}");
     }
