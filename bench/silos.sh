@@ -69,11 +69,12 @@ out "$ROW_HEADER"
 for silos in $SILO_COUNTS; do
   app=silos$silos run_dir=$work/cluster-$silos
   fresh_db "$app"
+  # cluster.sh migrates as the owner's login; the bench's superuser is both here.
   log "starting a cluster of $silos silo(s)"
   (
     export CLUSTER_RUN_DIR=$run_dir CLUSTER_SILO_DLL=$SILO_DIR/Silo.dll CLUSTER_WEB_DLL=$SITE_DIR/Web.dll \
       CLUSTER_SILO_PORT=$CLUSTER_FIRST_SILO_PORT CLUSTER_GATEWAY_PORT=$CLUSTER_FIRST_GATEWAY_PORT \
-      ConnectionStrings__Postgres="$(cs "$app")"
+      ConnectionStrings__Postgres="$(cs "$app")" ConnectionStrings__PostgresOwner="$(cs "$app")"
     # shellcheck disable=SC2086,SC2163  # lists of NAME=value words, as in lib.sh's start_app
     [[ -n $SITE_LIMITS ]] && export $SITE_LIMITS
     # shellcheck disable=SC2086,SC2163
